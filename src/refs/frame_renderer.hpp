@@ -1,0 +1,38 @@
+// FrameRenderer turns resolved frame records into JPEG bytes. It serves, in order of cost:
+// a cached rendition of the same frame and size (byte-identical every time), the decoded
+// picture of a recent frame, or a re-decode of the frame's GOP (decoding each GOP once for all
+// frames wanted from it). Every JPEG it makes is cached in the store as a rendition.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/media_types.hpp"
+#include "core/status.hpp"
+#include "store/frame_store.hpp"
+
+namespace sl {
+
+struct RenderOptions {
+  std::optional<int64_t> max_pixels;   // downscale so width*height <= max_pixels
+  int jpeg_quality = 85;
+};
+
+struct RenderedFrame {
+  int64_t index = -1;
+  int64_t timestamp_ms = 0;
+  int width = 0;
+  int height = 0;
+  SharedBytes jpeg;
+};
+
+class FrameRenderer {
+ public:
+  // Frames in the order given. Error frame_not_found if a frame was evicted meanwhile.
+  Result<std::vector<RenderedFrame>> render(const FrameStore& store,
+                                            const std::vector<FrameRecord>& frames,
+                                            const RenderOptions& options) const;
+};
+
+}  // namespace sl

@@ -1,0 +1,115 @@
+// StreamManager: the one place that knows what a stream is. It owns every stream's source and
+// store, its lifecycle (connecting → active ⇄ reconnecting → ended/failed), its lease, and its
+// owner (an API key id). Lookups take the caller's key id; a stream of another key is reported
+// as stream_not_found, indistinguishable from one that does not exist.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/metrics.hpp"
+#include "core/status.hpp"
+#include "ingest/source.hpp"
+#include "store/frame_store.hpp"
+
+namespace sl {
+
+// Owner id that every key may see (the --demo stream).
+inline constexpr const char* kOwnerEveryone = "*";
+
+struct StreamOptions {
+  SourceSpec source;
+  std::string name;
+  int64_t retention_seconds = 600;
+  bool lease = true;
+  int64_t ttl_seconds = 300;
+  std::string processing_json;   // kept verbatim for continuous inference (later issues)
+  std::string inference_json;
+};
+
+struct StreamsConfig {
+  int max_streams_per_key = 16;
+  int64_t default_ttl_seconds = 300;
+  int64_t max_ttl_seconds = 86'400;
+  int64_t max_retention_seconds = 3'600;
+  int64_t ended_linger_seconds = 300;   // ended streams stay visible (and their frames) this long
+  StoreLimits store;                    // per stream; retention_ms overridden per stream
+  IngestOptions ingest;
+};
+
+struct StreamStatus {
+  std::string id;
+  std::string name;
+  std::string state;          // connecting | active | reconnecting | ended | failed
+  std::string end_reason;     // "" while live
+  std::string last_error;
+  SourceSpec source;
+  int64_t created_at_ms = 0;
+  std::optional<int64_t> first_frame_at_ms;
+  std::optional<int64_t> last_frame_at_ms;
+  int64_t stream_time_ms = 0;
+  std::optional<int64_t> last_frame_index;
+  std::optional<int64_t> first_available_frame_index;
+  double recent_fps = 0;
+  int width = 0;
+  int height = 0;
+  int64_t retained_frame_count = 0;
+  int64_t evicted_frame_count = 0;
+  int64_t retention_seconds = 0;
+  bool lease = false;
+  std::optional<int64_t> ttl_seconds;
+  std::optional<int64_t> expires_at_ms;
+};
+
+struct KeepaliveResult {
+  std::string id;
+  int64_t expires_at_ms = 0;
+  int64_t ttl_seconds = 0;
+  int64_t stream_time_ms = 0;
+};
+
+class Stream;
+
+class StreamManager {
+ public:
+  StreamManager(StreamsConfig config, const Clock& clock, Metrics& metrics);
+  ~StreamManager();
+  StreamManager(const StreamManager&) = delete;
+  StreamManager& operator=(const StreamManager&) = delete;
+
+  // Creates and starts a stream. `id` empty: a random id. Errors: invalid_request (bad options),
+  // too_many_streams (per-key limit), invalid_request if the id is taken.
+  Result<StreamStatus> create(const std::string& owner, const StreamOptions& options,
+                              const std::string& id = {});
+  Result<StreamStatus> status(const std::string& owner, const std::string& id) const;
+  std::vector<StreamStatus> list(const std::string& owner) const;
+  // Ends the stream (end_reason "deleted") and forgets it.
+  Result<StreamStatus> remove(const std::string& owner, const std::string& id);
+  Result<KeepaliveResult> keepalive(const std::string& owner, const std::string& id);
+  // The store of a visible stream, for reference resolution.
+  Result<std::shared_ptr<const FrameStore>> store(const std::string& owner,
+                                                   const std::string& id) const;
+
+  // Expires leases and forgets long-ended streams; the app calls it about once a second.
+  void tick();
+  // Stops every source (shutdown).
+  void stop_all();
+
+ private:
+  std::shared_ptr<Stream> find_locked(const std::string& owner, const std::string& id) const;
+
+  const StreamsConfig config_;
+  const Clock& clock_;
+  Metrics& metrics_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Stream>> streams_;
+};
+
+}  // namespace sl
