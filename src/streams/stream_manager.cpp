@@ -1,0 +1,211 @@
+#include "streams/stream_manager.hpp"
+
+#include <cctype>
+#include <vector>
+
+#include "core/log.hpp"
+#include "core/random_id.hpp"
+#include "streams/stream.hpp"
+
+namespace sl {
+namespace {
+
+bool valid_stream_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+Error not_found(const std::string& id) {
+  return make_error(ErrorCode::stream_not_found, "No stream with id '" + id + "'.");
+}
+
+}  // namespace
+
+StreamManager::StreamManager(StreamsConfig config, const Clock& clock, Metrics& metrics)
+    : config_(std::move(config)), clock_(clock), registry_(std::make_shared<Registry>()) {
+  metrics.describe("sightline_stream_frames_received_total", Metrics::Type::counter,
+                   "Frames received by the stream since it was created.");
+  metrics.describe("sightline_stream_decode_errors_total", Metrics::Type::counter,
+                   "Packets the decoder rejected.");
+  metrics.describe("sightline_stream_reconnects_total", Metrics::Type::counter,
+                   "Times the source was reconnected.");
+  metrics.describe("sightline_stream_buffer_bytes", Metrics::Type::gauge,
+                   "Bytes held by the stream's store (packets, pictures, cached JPEGs).");
+  metrics.describe("sightline_stream_retained_frames", Metrics::Type::gauge,
+                   "Frames currently retained.");
+  metrics.describe("sightline_streams", Metrics::Type::gauge, "Streams known, by state.");
+  std::weak_ptr<Registry> weak = registry_;
+  metrics.add_collector([weak](MetricsWriter& w) {
+    auto reg = weak.lock();
+    if (!reg) return;
+    std::vector<std::shared_ptr<Stream>> streams;
+    {
+      std::lock_guard lk(reg->mu);
+      for (auto& [id, s] : reg->streams) streams.push_back(s);
+    }
+    std::map<std::string, int> by_state;
+    for (auto& s : streams) {
+      auto store = s->store();
+      auto stats = store->stats();
+      Labels l{{"stream", s->id()}};
+      w.sample("sightline_stream_frames_received_total", l, static_cast<double>(stats.frames_received));
+      w.sample("sightline_stream_decode_errors_total", l, static_cast<double>(store->decode_errors()));
+      w.sample("sightline_stream_reconnects_total", l, static_cast<double>(store->reconnects()));
+      w.sample("sightline_stream_buffer_bytes", l, static_cast<double>(stats.bytes));
+      w.sample("sightline_stream_retained_frames", l, static_cast<double>(stats.retained_frames));
+      by_state[s->status().state]++;
+    }
+    for (auto& [state, n] : by_state) w.sample("sightline_streams", {{"state", state}}, n);
+  });
+}
+
+StreamManager::~StreamManager() { stop_all(); }
+
+Status StreamManager::validate(const StreamOptions& o) const {
+  if (o.retention_seconds < 1 || o.retention_seconds > config_.max_retention_seconds)
+    return make_error(ErrorCode::invalid_request,
+                      "retention_seconds must be between 1 and " +
+                          std::to_string(config_.max_retention_seconds) + ".",
+                      "retention_seconds");
+  if (o.lease && (o.ttl_seconds < 1 || o.ttl_seconds > config_.max_ttl_seconds))
+    return make_error(ErrorCode::invalid_request,
+                      "lease.ttl_seconds must be between 1 and " +
+                          std::to_string(config_.max_ttl_seconds) + ".",
+                      "lease.ttl_seconds");
+  if (o.name.size() > 256)
+    return make_error(ErrorCode::invalid_request, "name is longer than 256 characters.", "name");
+  return validate_source(o.source, config_.ingest);
+}
+
+Result<StreamStatus> StreamManager::create(const std::string& owner, const StreamOptions& options,
+                                           const std::string& requested_id) {
+  if (auto st = validate(options); !st.ok()) return st.error();
+  if (!requested_id.empty() && !valid_stream_id(requested_id))
+    return make_error(ErrorCode::invalid_request, "Stream ids match [A-Za-z0-9_-]{1,64}.", "id");
+  std::string id = requested_id.empty() ? random_hex_id("s_", 12) : requested_id;
+
+  std::shared_ptr<Stream> stream;
+  {
+    std::lock_guard lk(registry_->mu);
+    if (registry_->streams.count(id))
+      return make_error(ErrorCode::invalid_request, "A stream with id '" + id + "' exists.", "id");
+    if (owner != kOwnerEveryone) {
+      int live = 0;
+      for (auto& [sid, s] : registry_->streams)
+        if (s->owner() == owner && !s->is_finished()) ++live;
+      if (live >= config_.max_streams_per_key)
+        return make_error(ErrorCode::too_many_streams,
+                          "This API key already has " + std::to_string(live) +
+                              " live streams (limit " +
+                              std::to_string(config_.max_streams_per_key) +
+                              "); delete one or raise streams.max_streams_per_key.");
+    }
+    stream = std::make_shared<Stream>(id, owner, options, config_, clock_);
+    registry_->streams.emplace(id, stream);
+  }
+  stream->start();
+  log::info("streams", "created " + id + " (" + options.source.type + ")");
+  return stream->status();
+}
+
+std::shared_ptr<Stream> StreamManager::find(const std::string& owner, const std::string& id) const {
+  std::lock_guard lk(registry_->mu);
+  auto it = registry_->streams.find(id);
+  if (it == registry_->streams.end() || !it->second->visible_to(owner)) return nullptr;
+  return it->second;
+}
+
+Result<StreamStatus> StreamManager::status(const std::string& owner, const std::string& id) const {
+  auto s = find(owner, id);
+  if (!s) return not_found(id);
+  return s->status();
+}
+
+std::vector<StreamStatus> StreamManager::list(const std::string& owner) const {
+  std::vector<std::shared_ptr<Stream>> visible;
+  {
+    std::lock_guard lk(registry_->mu);
+    for (auto& [id, s] : registry_->streams)
+      if (s->visible_to(owner)) visible.push_back(s);
+  }
+  std::vector<StreamStatus> out;
+  out.reserve(visible.size());
+  for (auto& s : visible) out.push_back(s->status());
+  return out;
+}
+
+Result<StreamStatus> StreamManager::remove(const std::string& owner, const std::string& id) {
+  std::shared_ptr<Stream> s;
+  {
+    std::lock_guard lk(registry_->mu);
+    auto it = registry_->streams.find(id);
+    if (it == registry_->streams.end() || !it->second->visible_to(owner)) return not_found(id);
+    s = it->second;
+    registry_->streams.erase(it);
+  }
+  s->end("deleted");
+  log::info("streams", "deleted " + id);
+  return s->status();
+}
+
+Result<KeepaliveResult> StreamManager::keepalive(const std::string& owner, const std::string& id) {
+  auto s = find(owner, id);
+  if (!s) return not_found(id);
+  if (s->is_finished())
+    return make_error(ErrorCode::stream_not_found, "Stream '" + id + "' has ended.");
+  auto r = s->keepalive();
+  if (!r)
+    return make_error(ErrorCode::invalid_request,
+                      "Stream '" + id + "' was created without a lease; nothing to keep alive.");
+  r->stream_time_ms = s->stream_time_ms();
+  return *r;
+}
+
+Result<std::shared_ptr<const FrameStore>> StreamManager::store(const std::string& owner,
+                                                               const std::string& id) const {
+  auto s = find(owner, id);
+  if (!s) return not_found(id);
+  return s->store();
+}
+
+void StreamManager::tick() {
+  std::vector<std::shared_ptr<Stream>> all;
+  {
+    std::lock_guard lk(registry_->mu);
+    for (auto& [id, s] : registry_->streams) all.push_back(s);
+  }
+  const int64_t now = clock_.wall_ms();
+  std::vector<std::string> forget;
+  for (auto& s : all) {
+    if (s->lease_expired()) {
+      log::info("streams", "lease expired: " + s->id());
+      s->end("expired");
+    }
+    if (s->is_finished()) {
+      s->mark_finished_seen();
+      if (now - s->finished_at_ms() >= config_.ended_linger_seconds * 1000) forget.push_back(s->id());
+    }
+  }
+  if (forget.empty()) return;
+  std::vector<std::shared_ptr<Stream>> dropped;  // destroyed outside the lock
+  std::lock_guard lk(registry_->mu);
+  for (auto& id : forget) {
+    auto it = registry_->streams.find(id);
+    if (it == registry_->streams.end()) continue;
+    dropped.push_back(it->second);
+    registry_->streams.erase(it);
+  }
+}
+
+void StreamManager::stop_all() {
+  std::map<std::string, std::shared_ptr<Stream>> all;
+  {
+    std::lock_guard lk(registry_->mu);
+    all = registry_->streams;
+  }
+  for (auto& [id, s] : all) s->end("shutdown");
+}
+
+}  // namespace sl

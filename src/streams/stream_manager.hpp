@@ -4,7 +4,6 @@
 // as stream_not_found, indistinguishable from one that does not exist.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -103,13 +102,17 @@ class StreamManager {
   void stop_all();
 
  private:
-  std::shared_ptr<Stream> find_locked(const std::string& owner, const std::string& id) const;
+  // Shared with the metrics collector, which may outlive the manager.
+  struct Registry {
+    std::mutex mu;
+    std::map<std::string, std::shared_ptr<Stream>> streams;
+  };
+  std::shared_ptr<Stream> find(const std::string& owner, const std::string& id) const;
+  Status validate(const StreamOptions& options) const;
 
   const StreamsConfig config_;
   const Clock& clock_;
-  Metrics& metrics_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Stream>> streams_;
+  std::shared_ptr<Registry> registry_;
 };
 
 }  // namespace sl

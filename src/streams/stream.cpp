@@ -1,0 +1,142 @@
+#include "streams/stream.hpp"
+
+#include <algorithm>
+
+namespace sl {
+namespace {
+
+const char* state_name(SourceState s) {
+  switch (s) {
+    case SourceState::connecting: return "connecting";
+    case SourceState::active: return "active";
+    case SourceState::reconnecting: return "reconnecting";
+    case SourceState::ended: return "ended";
+    case SourceState::failed: return "failed";
+  }
+  return "connecting";
+}
+
+StoreLimits limits_for(const StreamOptions& options, const StreamsConfig& config) {
+  StoreLimits limits = config.store;
+  limits.retention_ms = options.retention_seconds * 1000;
+  return limits;
+}
+
+}  // namespace
+
+Stream::Stream(std::string id, std::string owner, StreamOptions options,
+               const StreamsConfig& config, const Clock& clock)
+    : id_(std::move(id)),
+      owner_(std::move(owner)),
+      options_(std::move(options)),
+      clock_(clock),
+      created_at_ms_(clock.wall_ms()),
+      store_(std::make_shared<FrameStore>(limits_for(options_, config))) {
+  source_ = make_source(options_.source, config.ingest, *store_, clock_);
+  if (options_.lease) expires_at_ms_ = created_at_ms_ + options_.ttl_seconds * 1000;
+}
+
+Stream::~Stream() { end("shutdown"); }
+
+void Stream::start() {
+  if (source_) source_->start();
+}
+
+void Stream::end(const std::string& reason) {
+  std::unique_ptr<Source> source;
+  {
+    std::lock_guard lk(mu_);
+    if (end_reason_.empty()) end_reason_ = reason;
+    if (finished_at_ms_ == 0) finished_at_ms_ = clock_.wall_ms();
+    source = std::move(source_);
+  }
+  // Joined outside the lock: stopping a network source can take a moment.
+  if (source) source->stop();
+}
+
+int64_t Stream::stream_time_ms() const {
+  auto newest = store_->newest();
+  if (!newest) return 0;
+  return newest->timestamp_ms + std::max<int64_t>(0, clock_.wall_ms() - newest->wall_ms);
+}
+
+StreamStatus Stream::status() const {
+  StreamStatus st;
+  st.id = id_;
+  st.name = options_.name;
+  st.source = options_.source;
+  st.created_at_ms = created_at_ms_;
+  st.retention_seconds = options_.retention_seconds;
+  st.lease = options_.lease;
+
+  const StoreStats stats = store_->stats();
+  const SourceEvent ev = store_->last_source_event();
+  st.state = state_name(ev.state);
+  st.last_error = ev.error;
+  if (ev.state == SourceState::ended || ev.state == SourceState::failed)
+    st.end_reason = ev.end_reason.empty() ? (ev.state == SourceState::failed ? "source_failed"
+                                                                             : "source_ended")
+                                          : ev.end_reason;
+  if (stats.last_index >= 0) {
+    st.first_frame_at_ms = stats.first_frame_wall_ms;
+    st.last_frame_at_ms = stats.last_frame_wall_ms;
+    st.last_frame_index = stats.last_index;
+    if (stats.first_index >= 0) st.first_available_frame_index = stats.first_index;
+    st.stream_time_ms = stream_time_ms();
+  }
+  st.recent_fps = stats.recent_fps;
+  st.width = stats.width;
+  st.height = stats.height;
+  st.retained_frame_count = stats.retained_frames;
+  st.evicted_frame_count = stats.evicted_frames;
+
+  std::lock_guard lk(mu_);
+  if (!end_reason_.empty()) {
+    // Our own end (delete, lease expiry, shutdown) wins over whatever the source last said.
+    if (st.end_reason.empty()) st.end_reason = end_reason_;
+    if (st.state != "failed") st.state = "ended";
+  }
+  if (options_.lease) {
+    st.ttl_seconds = options_.ttl_seconds;
+    st.expires_at_ms = expires_at_ms_;
+  }
+  if (st.state == "ended" || st.state == "failed") st.recent_fps = 0;
+  return st;
+}
+
+bool Stream::is_finished() const {
+  {
+    std::lock_guard lk(mu_);
+    if (!end_reason_.empty()) return true;
+  }
+  auto s = store_->last_source_event().state;
+  return s == SourceState::ended || s == SourceState::failed;
+}
+
+int64_t Stream::finished_at_ms() const {
+  std::lock_guard lk(mu_);
+  return finished_at_ms_;
+}
+
+void Stream::mark_finished_seen() {
+  std::lock_guard lk(mu_);
+  if (finished_at_ms_ == 0) finished_at_ms_ = clock_.wall_ms();
+}
+
+bool Stream::lease_expired() const {
+  std::lock_guard lk(mu_);
+  return options_.lease && end_reason_.empty() && clock_.wall_ms() >= expires_at_ms_;
+}
+
+std::optional<KeepaliveResult> Stream::keepalive() {
+  std::lock_guard lk(mu_);
+  if (!options_.lease) return std::nullopt;
+  expires_at_ms_ = clock_.wall_ms() + options_.ttl_seconds * 1000;
+  KeepaliveResult r;
+  r.id = id_;
+  r.expires_at_ms = expires_at_ms_;
+  r.ttl_seconds = options_.ttl_seconds;
+  return r;
+}
+
+}  // namespace sl

@@ -1,0 +1,63 @@
+// One stream: its source, its store, its lease and its end. Internal to the streams module
+// (StreamManager is the public face). The source thread writes into the store; everything else
+// reads the store or this object's small mutable state under its mutex.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/clock.hpp"
+#include "ingest/source.hpp"
+#include "store/frame_store.hpp"
+#include "streams/stream_manager.hpp"
+
+namespace sl {
+
+class Stream {
+ public:
+  Stream(std::string id, std::string owner, StreamOptions options, const StreamsConfig& config,
+         const Clock& clock);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  void start();
+  // Stops the source (joins its thread) and records why. Idempotent; first reason wins.
+  void end(const std::string& reason);
+
+  const std::string& id() const { return id_; }
+  const std::string& owner() const { return owner_; }
+  bool visible_to(const std::string& owner) const {
+    return owner_ == owner || owner_ == kOwnerEveryone;
+  }
+  std::shared_ptr<const FrameStore> store() const { return store_; }
+
+  StreamStatus status() const;
+  bool is_finished() const;   // ended or failed, by us or by the source
+  // Wall time at which the stream was seen finished (0 while live).
+  int64_t finished_at_ms() const;
+  void mark_finished_seen();
+
+  // Lease handling; returns false if the stream has no lease.
+  bool lease_expired() const;
+  std::optional<KeepaliveResult> keepalive();
+  int64_t stream_time_ms() const;
+
+ private:
+  const std::string id_;
+  const std::string owner_;
+  const StreamOptions options_;
+  const Clock& clock_;
+  const int64_t created_at_ms_;
+  std::shared_ptr<FrameStore> store_;
+  std::unique_ptr<Source> source_;
+
+  mutable std::mutex mu_;
+  std::string end_reason_;        // set by end(): "deleted", "expired", "shutdown"
+  int64_t expires_at_ms_ = 0;
+  int64_t finished_at_ms_ = 0;
+};
+
+}  // namespace sl
