@@ -85,9 +85,11 @@ class FrameStore final : public MediaSink {
   // The GOP holding `index`, for re-decoding. Error frame_not_found if evicted.
   Result<GopSnapshot> gop_for(int64_t index) const;
 
-  // Cached encoded images per frame; `key` identifies the encoding (e.g. width<<16|height).
+  // Cached encoded images per frame; `key` identifies the encoding (FrameRenderer uses
+  // width<<32|height). nullptr when absent.
   SharedBytes rendition(int64_t index, uint64_t key) const;
   // Logically const: a cache. Bounded by StoreLimits::rendition_bytes (oldest dropped first).
+  // The first rendition put for (index, key) wins; puts for frames not retained are ignored.
   void put_rendition(int64_t index, uint64_t key, SharedBytes bytes) const;
 
   // Source-side counters and state, as last reported.
@@ -110,8 +112,14 @@ class FrameStore final : public MediaSink {
   };
 
   const Entry* entry_locked(int64_t index) const;
+  const Gop* find_gop_locked(uint64_t id) const;
+  size_t total_bytes_locked() const { return bytes_ + rendition_bytes_; }
   void evict_locked();
-  void drop_oldest_gop_locked();
+  // Frames at the front that leave together with the oldest GOP (its own, plus any whose GOP
+  // is unknown); with no GOPs at all (a source that sends no packets) frames go one by one.
+  size_t oldest_unit_frames_locked() const;
+  void drop_oldest_unit_locked(size_t frames);
+  void erase_renditions_locked(int64_t first, int64_t last) const;
 
   const StoreLimits limits_;
   mutable std::mutex mu_;
