@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The test command: everything a change must pass, in the order a failure is cheapest to see.
+#   1. scripts/setup.sh          packages, test venv, release build in build/ (idempotent)
+#   2. unit tests                ctest in build/
+#   3. sanitizers                unit tests built with ASan+UBSan in build-asan/, ctest
+#   4. end-to-end                tests/e2e with the real build/sightline and real sources
+# Exits non-zero if any step fails; an empty test selection is a failure, never a pass.
+#
+# Knobs (environment): SKIP_SETUP=1 (packages/venv already there), SKIP_ASAN=1, SKIP_E2E=1,
+# BUILD_DIR (default build), ASAN_DIR (default build-asan), JOBS (default nproc),
+# E2E_ARGS (extra pytest arguments, e.g. "-k frames -x").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec </dev/null            # CI has no stdin; nothing here may ever wait for input
+
+BUILD_DIR="${BUILD_DIR:-build}"
+ASAN_DIR="${ASAN_DIR:-build-asan}"
+JOBS="${JOBS:-$(nproc)}"
+E2E_MIN_TESTS=150          # the suite has more; fewer means tests silently went missing
+
+t_start=$SECONDS
+step() { printf '\n==== %s (%ds elapsed) ====\n' "$*" "$((SECONDS - t_start))"; }
+failures=()
+
+step "setup"
+if [ "${SKIP_SETUP:-0}" != 1 ]; then
+  scripts/setup.sh
+fi
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+cmake --build "$BUILD_DIR" -j "$JOBS"
+
+step "unit tests ($BUILD_DIR)"
+if ! ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error -j "$JOBS" --timeout 300; then
+  failures+=("unit tests")
+fi
+
+if [ "${SKIP_ASAN:-0}" != 1 ]; then
+  step "unit tests under ASan+UBSan ($ASAN_DIR)"
+  cmake -S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+    -DSIGHTLINE_SANITIZE=ON -DSIGHTLINE_BENCH=OFF -DSIGHTLINE_TESTS=ON >/dev/null
+  # Only the unit test executables (and what they link), not the server or tools.
+  mapfile -t unit_targets < <(ninja -C "$ASAN_DIR" -t targets all |
+                              sed -n 's/^\([A-Za-z0-9_]*_test\): phony$/\1/p' | sort -u)
+  if [ "${#unit_targets[@]}" -eq 0 ]; then
+    echo "no unit test targets found in $ASAN_DIR" >&2
+    failures+=("asan build")
+  elif ! cmake --build "$ASAN_DIR" -j "$JOBS" --target "${unit_targets[@]}"; then
+    failures+=("asan build")
+  else
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1}"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+    if ! ctest --test-dir "$ASAN_DIR" --output-on-failure --no-tests=error -j "$JOBS" --timeout 600; then
+      failures+=("unit tests under sanitizers")
+    fi
+  fi
+fi
+
+if [ "${SKIP_E2E:-0}" != 1 ]; then
+  step "end-to-end (tests/e2e against $BUILD_DIR/sightline)"
+  export SIGHTLINE_BIN="$PWD/$BUILD_DIR/sightline"
+  # The collection floor applies to full runs only (a -k selection is meant to be smaller).
+  [ -n "${E2E_ARGS:-}" ] || export SIGHTLINE_E2E_MIN_TESTS="${SIGHTLINE_E2E_MIN_TESTS:-$E2E_MIN_TESTS}"
+  # shellcheck disable=SC2086  # E2E_ARGS is a list of words on purpose
+  if ! timeout --kill-after=30 2400 .venv/bin/pytest tests/e2e -q --durations=15 ${E2E_ARGS:-}; then
+    failures+=("end-to-end tests")
+  fi
+fi
+
+step "done"
+if [ "${#failures[@]}" -ne 0 ]; then
+  printf 'FAILED: %s\n' "${failures[@]}"
+  exit 1
+fi
+echo "all tests passed in $((SECONDS - t_start))s"
