@@ -40,6 +40,18 @@ if [ ! -x .venv/bin/python ] || ! cmp -s tests/requirements.txt .venv/.requireme
   cp tests/requirements.txt .venv/.requirements
 fi
 
+# Node packages for the end-to-end suite (the official openai SDK). Installed from the lockfile,
+# only when node_modules is missing or the lockfile changed since the last install.
+JS_DIR=tests/e2e/js
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -d "$JS_DIR/node_modules" ] || ! cmp -s "$JS_DIR/package-lock.json" "$JS_DIR/node_modules/.lockfile-installed" 2>/dev/null; then
+    (cd "$JS_DIR" && npm ci --no-audit --no-fund)
+    cp "$JS_DIR/package-lock.json" "$JS_DIR/node_modules/.lockfile-installed"
+  fi
+else
+  echo "setup.sh: npm not found; the JS SDK end-to-end test will be skipped" >&2
+fi
+
 BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
 cmake --build build

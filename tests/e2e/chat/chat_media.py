@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from barcode import read_barcode  # tests/e2e/barcode.py, shared with the other e2e suites
+
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
 _DATA_URL = re.compile(r"^data:([^;,]+)(;base64)?,(.*)$", re.S)
 TIME_TEXT = re.compile(r"^t=(\d+(?:\.\d+)?)s$")
@@ -31,24 +33,6 @@ def data_url_bytes(url: str, mime: str | None = None) -> bytes:
     return base64.b64decode(m.group(3), validate=True)
 
 
-def read_barcode(img: Image.Image) -> int:
-    """The SPEC §7 barcode of a picture at any scale: the band is at least H/8 high, so its
-    centre line at H/16 is inside it; each of the 16 cells is sampled at its centre."""
-    luma = img.convert("L")
-    w, h = luma.size
-    y = max(0, h // 16)
-    value = 0
-    for i in range(16):
-        x = int((i + 0.5) * w / 16)
-        # average a small patch around the cell centre to be robust against codec noise
-        xs = range(max(0, x - 1), min(w, x + 2))
-        ys = range(max(0, y - 1), min(h, y + 2))
-        px = [luma.getpixel((xx, yy)) for xx in xs for yy in ys]
-        bit = 1 if sum(px) / len(px) >= 128 else 0
-        value = (value << 1) | bit
-    return value
-
-
 @dataclass
 class Picture:
     index: int      # barcode value
@@ -57,19 +41,20 @@ class Picture:
     data: bytes     # the encoded bytes as received
 
 
-def decode_jpeg(data: bytes) -> Picture:
+def decode_jpeg(data: bytes, source_height: int | None = None) -> Picture:
+    """source_height: the height the frame was drawn at, when sightline may have downscaled it."""
     assert data[:3] == b"\xff\xd8\xff", "not a JPEG"
-    img = Image.open(io.BytesIO(data))
-    assert img.format == "JPEG", img.format
-    img.load()
-    return Picture(read_barcode(img), img.width, img.height, data)
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.format == "JPEG", img.format
+        w, h = img.size
+    return Picture(read_barcode(data, source_height), w, h, data)
 
 
-def decode_image_url(url: str) -> Picture:
-    return decode_jpeg(data_url_bytes(url, "image/jpeg"))
+def decode_image_url(url: str, source_height: int | None = None) -> Picture:
+    return decode_jpeg(data_url_bytes(url, "image/jpeg"), source_height)
 
 
-def mp4_frames(data: bytes) -> list[Picture]:
+def mp4_frames(data: bytes, source_height: int | None = None) -> list[Picture]:
     """Every frame stored in an MP4, in presentation order, without duplicating or dropping any
     (passthrough timing), decoded with the ffmpeg CLI."""
     with tempfile.TemporaryDirectory(prefix="sl-mp4-") as d:
@@ -83,9 +68,10 @@ def mp4_frames(data: bytes) -> list[Picture]:
         assert proc.returncode == 0, f"ffmpeg could not decode the MP4: {proc.stderr.decode()}"
         out = []
         for p in sorted(Path(d).glob("f*.png")):
-            with Image.open(p) as img:
-                img.load()
-                out.append(Picture(read_barcode(img), img.width, img.height, b""))
+            png = p.read_bytes()
+            with Image.open(io.BytesIO(png)) as img:
+                w, h = img.size
+            out.append(Picture(read_barcode(png, source_height), w, h, b""))
         return out
 
 
@@ -111,8 +97,9 @@ class UpPart:
     time_s: float | None = None             # text part "t=12.5s"
 
 
-def upstream_parts(content) -> list[UpPart]:
-    """Decodes a message's content as received upstream (string content gives [])."""
+def upstream_parts(content, source_height: int | None = None) -> list[UpPart]:
+    """Decodes a message's content as received upstream (string content gives []).
+    source_height: as for decode_jpeg (all pictures of the message were drawn at it)."""
     if isinstance(content, str) or content is None:
         return []
     out = []
@@ -122,11 +109,11 @@ def upstream_parts(content) -> list[UpPart]:
         if t == "image_url":
             url = part["image_url"]["url"]
             if url.startswith("data:image/jpeg"):
-                up.picture = decode_image_url(url)
+                up.picture = decode_image_url(url, source_height)
         elif t == "video_url":
             url = part["video_url"]["url"]
             if url.startswith("data:video/mp4"):
-                up.video = mp4_frames(data_url_bytes(url, "video/mp4"))
+                up.video = mp4_frames(data_url_bytes(url, "video/mp4"), source_height)
         elif t == "text":
             m = TIME_TEXT.match(part.get("text", ""))
             if m:
