@@ -1,0 +1,117 @@
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "ingest/source.hpp"
+#include "ingest/url_rules.hpp"
+
+namespace sl {
+
+namespace {
+
+constexpr size_t kMaxUrlLength = 2048;
+constexpr std::array<std::string_view, 8> kSchemes = {"rtsp", "rtsps", "rtmp", "rtmps",
+                                                      "srt",  "http",  "https", "file"};
+
+Error bad(std::string message, std::string param) {
+  return make_error(ErrorCode::invalid_request, std::move(message), std::move(param));
+}
+
+std::string real_path(const std::string& path) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf)) return {};
+  return buf;
+}
+
+Status validate_url(const std::string& url, const IngestOptions& options) {
+  const std::string param = "source.url";
+  if (url.empty()) return bad("source.url is required", param);
+  if (url.size() > kMaxUrlLength) return bad("source.url is longer than 2048 characters", param);
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c == 0x7f) {
+      return bad("source.url contains spaces or control characters", param);
+    }
+  }
+  const std::string scheme = url_scheme(url);
+  bool allowed = false;
+  for (auto s : kSchemes) allowed = allowed || scheme == s;
+  if (!allowed) {
+    return bad("source.url must be an rtsp, rtsps, rtmp, rtmps, srt, http, https or file URL",
+               param);
+  }
+  const std::string rest = url.substr(scheme.size() + 3);
+  if (scheme == "file") return resolve_file_url(url, options.file_root).status();
+  if (rest.empty() || rest[0] == '/' || rest[0] == '?' || rest[0] == '#') {
+    return bad("source.url has no host", param);
+  }
+  return Status();
+}
+
+Status validate_size(double value, int max, const char* param) {
+  const std::string name = param;
+  if (!std::isfinite(value) || value != std::floor(value) || value < 16 || value > max) {
+    return bad(name + " must be an integer from 16 to " + std::to_string(max), name);
+  }
+  if (static_cast<int64_t>(value) % 2 != 0) return bad(name + " must be even", name);
+  return Status();
+}
+
+}  // namespace
+
+std::string url_scheme(const std::string& url) {
+  const auto pos = url.find("://");
+  if (pos == std::string::npos || pos == 0) return {};
+  std::string scheme = url.substr(0, pos);
+  for (char& c : scheme) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+                    c == '.';
+    if (!ok) return {};
+  }
+  return scheme;
+}
+
+Result<std::string> resolve_file_url(const std::string& url, const std::string& file_root) {
+  const std::string param = "source.url";
+  if (file_root.empty()) return bad("file sources are disabled", param);
+  if (url_scheme(url) != "file") return bad("not a file:// URL", param);
+  const std::string path = url.substr(7);
+  // Only file:///absolute/path: FFmpeg's file protocol does not understand hosts or %-escapes.
+  if (path.empty() || path[0] != '/') return bad("file URLs must be file:///absolute/path", param);
+  const std::string root = real_path(file_root);
+  if (root.empty()) return bad("file sources are disabled (file root does not exist)", param);
+  const std::string resolved = real_path(path);
+  if (resolved.empty()) return bad("file not found: " + path, param);
+  const bool inside = resolved.size() > root.size() &&
+                      resolved.compare(0, root.size(), root) == 0 &&
+                      (root.back() == '/' || resolved[root.size()] == '/');
+  if (!inside) return bad("file is outside the allowed file root", param);
+  return resolved;
+}
+
+Status validate_source(const SourceSpec& spec, const IngestOptions& options) {
+  if (spec.type == "url" || spec.type == "rtsp" || spec.type == "hls") {
+    return validate_url(spec.url, options);
+  }
+  if (spec.type == "test_pattern") {
+    if (Status s = validate_size(spec.width, options.max_width, "source.width"); !s.ok()) return s;
+    if (Status s = validate_size(spec.height, options.max_height, "source.height"); !s.ok()) {
+      return s;
+    }
+    if (!std::isfinite(spec.fps) || spec.fps < 1 || spec.fps > 120) {
+      return bad("source.fps must be from 1 to 120", "source.fps");
+    }
+    return Status();
+  }
+  if (spec.type == "webrtc" || spec.type == "whip" || spec.type == "push") {
+    return make_error(ErrorCode::unsupported, "source type '" + spec.type + "' is not available",
+                      "source.type");
+  }
+  return bad("source.type must be url or test_pattern", "source.type");
+}
+
+}  // namespace sl
