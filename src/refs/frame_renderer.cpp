@@ -1,0 +1,218 @@
+#include "refs/frame_renderer.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "media/decoder.hpp"
+#include "media/jpeg.hpp"
+#include "media/scale.hpp"
+
+namespace sl {
+
+namespace {
+
+constexpr int kDefaultQuality = 85;
+
+// Rendition key: the output size, plus the JPEG quality in the top byte (widths stay far below
+// 2^24). For the default quality the key is plain width<<32 | height.
+uint64_t rendition_key(int width, int height, int quality) {
+  const uint64_t q = quality == kDefaultQuality ? 0 : static_cast<uint64_t>(quality & 0xff);
+  return (q << 56) | (static_cast<uint64_t>(static_cast<uint32_t>(width)) << 32) |
+         static_cast<uint32_t>(height);
+}
+
+std::pair<int, int> output_size(int width, int height, const RenderOptions& options) {
+  return options.max_pixels ? fit_size(width, height, *options.max_pixels)
+                            : std::pair{width, height};
+}
+
+// Size of a JPEG that a client can decode on its own, or nullopt. Motion-JPEG from some
+// cameras leaves out the Huffman tables (DHT) and relies on the standard ones; many image
+// decoders reject that, so such frames are decoded and re-encoded instead of passed through.
+std::optional<std::pair<int, int>> standalone_jpeg_size(const Bytes& b) {
+  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return std::nullopt;
+  bool has_dht = false;
+  std::optional<std::pair<int, int>> size;
+  size_t pos = 2;
+  while (pos + 4 <= b.size()) {
+    if (b[pos] != 0xFF) return std::nullopt;
+    const uint8_t marker = b[pos + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length
+      pos += 2;
+      continue;
+    }
+    if (marker == 0xDA) return has_dht && size ? size : std::nullopt;  // start of scan
+    const size_t len = (static_cast<size_t>(b[pos + 2]) << 8) | b[pos + 3];
+    if (len < 2 || pos + 2 + len > b.size()) return std::nullopt;
+    if (marker == 0xC4) has_dht = true;
+    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
+                     marker != 0xCC;
+    if (sof && len >= 7) {
+      const int h = (b[pos + 5] << 8) | b[pos + 6];
+      const int w = (b[pos + 7] << 8) | b[pos + 8];
+      if (w > 0 && h > 0) size = std::pair{w, h};
+    }
+    pos += 2 + len;
+  }
+  return std::nullopt;
+}
+
+Error internal(std::string message) { return make_error(ErrorCode::internal, std::move(message)); }
+
+// Caches `jpeg` unless another render got there first, and returns the cached copy so every
+// answer for a frame and size is the same bytes.
+SharedBytes cache(const FrameStore& store, int64_t index, uint64_t key, SharedBytes jpeg) {
+  store.put_rendition(index, key, jpeg);
+  SharedBytes cached = store.rendition(index, key);
+  return cached ? cached : jpeg;
+}
+
+// Scales (when max_pixels asks for it), encodes and caches one picture.
+Status render_picture(const FrameStore& store, const VideoImage& image,
+                      const RenderOptions& options, RenderedFrame& out) {
+  const auto [w, h] = output_size(image.width, image.height, options);
+  const uint64_t key = rendition_key(w, h, options.jpeg_quality);
+  out.width = w;
+  out.height = h;
+  if ((out.jpeg = store.rendition(out.index, key))) return Status();
+
+  Result<Bytes> jpeg = [&]() -> Result<Bytes> {
+    if (w == image.width && h == image.height) return encode_jpeg(image, options.jpeg_quality);
+    auto scaled = scale_image(image, w, h);
+    if (!scaled.ok()) return scaled.error();
+    return encode_jpeg(*scaled, options.jpeg_quality);
+  }();
+  if (!jpeg.ok()) {
+    return internal("frame " + std::to_string(out.index) + ": " + jpeg.error().message);
+  }
+  out.jpeg = cache(store, out.index, key, std::make_shared<const Bytes>(std::move(*jpeg)));
+  return Status();
+}
+
+// An MJPEG frame whose size already fits is served as the camera sent it.
+bool pass_through(const FrameStore& store, const GopSnapshot& gop, const RenderOptions& options,
+                  RenderedFrame& out) {
+  if (!gop.config || gop.config->codec != "mjpeg") return false;
+  if (gop.packets.size() != 1 || gop.frames.size() != 1 || !gop.packets[0].data) return false;
+  const auto size = standalone_jpeg_size(*gop.packets[0].data);
+  if (!size || output_size(size->first, size->second, options) != *size) return false;
+  out.width = size->first;
+  out.height = size->second;
+  out.jpeg = cache(store, out.index, rendition_key(out.width, out.height, options.jpeg_quality),
+                   gop.packets[0].data);
+  return true;
+}
+
+struct GopWork {
+  GopSnapshot gop;
+  std::vector<size_t> wanted;  // positions in the output to fill from a re-decode
+};
+
+bool holds(const GopSnapshot& gop, int64_t index) {
+  return std::any_of(gop.frames.begin(), gop.frames.end(),
+                     [&](const auto& f) { return f.first == index; });
+}
+
+// Decodes the GOP once and renders every wanted frame from it.
+Status render_from_gop(const FrameStore& store, const GopWork& work,
+                       const RenderOptions& options, std::vector<RenderedFrame>& out) {
+  if (!work.gop.config) return internal("frame has no codec configuration");
+  auto pictures = decode_packets(*work.gop.config, work.gop.packets);
+  if (!pictures.ok()) {
+    return internal("re-decoding frame " + std::to_string(out[work.wanted[0]].index) + ": " +
+                    pictures.error().message);
+  }
+  for (size_t pos : work.wanted) {
+    RenderedFrame& frame = out[pos];
+    size_t order = 0;  // the frame's place in presentation order within its GOP
+    int64_t pts = kNoPts;
+    for (; order < work.gop.frames.size(); ++order) {
+      if (work.gop.frames[order].first == frame.index) {
+        pts = work.gop.frames[order].second;
+        break;
+      }
+    }
+    const VideoImage* image = nullptr;
+    if (pts != kNoPts) {
+      for (const DecodedFrame& d : *pictures) {
+        if (d.pts == pts) {
+          image = &d.image;
+          break;
+        }
+      }
+    }
+    // Without timestamps, pictures and frames pair up in order when none was lost.
+    if (image == nullptr && pictures->size() == work.gop.frames.size()) {
+      image = &(*pictures)[order].image;
+    }
+    if (image == nullptr || !image->valid()) {
+      return internal("frame " + std::to_string(frame.index) + " is missing from its re-decoded GOP");
+    }
+    Status s = render_picture(store, *image, options, frame);
+    if (!s.ok()) return s;
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<std::vector<RenderedFrame>> FrameRenderer::render(const FrameStore& store,
+                                                         const std::vector<FrameRecord>& frames,
+                                                         const RenderOptions& options) const {
+  std::vector<RenderedFrame> out(frames.size());
+  // Cheapest first: a cached JPEG at the size the stream's current pictures would get.
+  const StoreStats stats = store.stats();
+  std::vector<size_t> pending;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    RenderedFrame& f = out[i];
+    f.index = frames[i].index;
+    f.timestamp_ms = frames[i].timestamp_ms;
+    if (stats.width > 0 && stats.height > 0) {
+      const auto [w, h] = output_size(stats.width, stats.height, options);
+      if ((f.jpeg = store.rendition(f.index, rendition_key(w, h, options.jpeg_quality)))) {
+        f.width = w;
+        f.height = h;
+        continue;
+      }
+    }
+    pending.push_back(i);
+  }
+
+  // Then MJPEG pass-through, kept pictures, and re-decodes grouped by GOP.
+  std::vector<GopWork> gops;
+  for (size_t i : pending) {
+    RenderedFrame& f = out[i];
+    auto it = std::find_if(gops.begin(), gops.end(),
+                           [&](const GopWork& w) { return holds(w.gop, f.index); });
+    if (it == gops.end()) {
+      if (auto gop = store.gop_for(f.index); gop.ok()) {
+        gops.push_back(GopWork{std::move(*gop), {}});
+        it = std::prev(gops.end());
+      }
+    }
+    if (it != gops.end() && pass_through(store, it->gop, options, f)) continue;
+    if (auto image = store.decoded(f.index)) {
+      Status s = render_picture(store, *image, options, f);
+      if (!s.ok()) return s.error();
+      continue;
+    }
+    if (it == gops.end()) {
+      return make_error(ErrorCode::frame_not_found,
+                        "frame " + std::to_string(f.index) + " is no longer retained");
+    }
+    it->wanted.push_back(i);
+  }
+  for (const GopWork& work : gops) {
+    if (work.wanted.empty()) continue;
+    Status s = render_from_gop(store, work, options, out);
+    if (!s.ok()) return s.error();
+  }
+  return out;
+}
+
+}  // namespace sl
