@@ -86,7 +86,7 @@ class FrameStore final : public MediaSink {
   Result<GopSnapshot> gop_for(int64_t index) const;
 
   // Cached encoded images per frame; `key` identifies the encoding (FrameRenderer uses
-  // width<<32|height). nullptr when absent.
+  // width<<32|height, with a non-default JPEG quality in the top byte). nullptr when absent.
   SharedBytes rendition(int64_t index, uint64_t key) const;
   // Logically const: a cache. Bounded by StoreLimits::rendition_bytes (oldest dropped first).
   // The first rendition put for (index, key) wins; puts for frames not retained are ignored.
