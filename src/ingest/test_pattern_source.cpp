@@ -27,7 +27,9 @@ void TestPatternSource::stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  // Called from a sink callback (the source's own thread): the loop sees the flag and returns;
+  // the owner's later stop() or destructor joins.
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 void TestPatternSource::run() {
