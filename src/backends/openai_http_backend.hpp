@@ -1,0 +1,57 @@
+// A Backend that forwards Chat Completions to a remote OpenAI-compatible server (vLLM, SGLang,
+// llama.cpp server, Ollama, cloud APIs): POST {base_url}/chat/completions with the body from
+// upstream_format.hpp, relaying the SSE stream chunk by chunk. The API key is read from the
+// configured environment variable once, at creation. Health is tracked from request outcomes
+// (transport failures and upstream 5xx count; a client's own 4xx does not).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "backends/backend.hpp"
+#include "backends/backend_config.hpp"
+#include "backends/http_client.hpp"
+
+namespace sl {
+
+class OpenAiHttpBackend final : public Backend {
+ public:
+  // invalid_request for a bad URL or an api_key_env naming an unset/empty variable; internal
+  // when TLS cannot be set up.
+  static Result<std::shared_ptr<OpenAiHttpBackend>> create(const HttpBackendConfig& config);
+
+  std::string model_name() const override { return config_.model; }
+  BackendHealth health() const override;
+  boost::asio::awaitable<Result<boost::json::object>> complete(ChatCall call) override;
+  boost::asio::awaitable<Status> stream(ChatCall call, ChunkSink on_chunk) override;
+
+  // GET {base_url}/models: the upstream's model list (for health checks and listings).
+  boost::asio::awaitable<Result<boost::json::object>> list_upstream_models();
+
+  const HttpBackendConfig& config() const { return config_; }
+
+ private:
+  OpenAiHttpBackend(HttpBackendConfig config, std::shared_ptr<const HttpClient> client);
+
+  class InFlight;
+  void record(const Status& outcome);
+  // The client's own model id replaces the upstream's name in what we hand back.
+  void restore_model_name(boost::json::object& response, const ChatCall& call) const;
+
+  HttpBackendConfig config_;
+  UpstreamFormat format_;
+  std::shared_ptr<const HttpClient> client_;
+
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> consecutive_failures_{0};
+  std::atomic<bool> last_failure_unreachable_{false};
+  mutable std::mutex last_error_mu_;
+  std::string last_error_;
+};
+
+}  // namespace sl
