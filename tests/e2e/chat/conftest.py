@@ -12,7 +12,6 @@ route exists the tests pass or fail for real.
 from __future__ import annotations
 
 import subprocess
-import time
 
 import pytest
 import requests
@@ -143,14 +142,3 @@ def chat(chat_session, request) -> ChatEnv:
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
         print(f"---- sightline log ----\n{chat_session.server.log()[-6000:]}")
-
-
-@pytest.fixture
-def wait_until():
-    def wait(pred, timeout=10.0, what="condition"):
-        deadline = time.monotonic() + timeout
-        while not pred():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {what} within {timeout}s")
-            time.sleep(0.05)
-    return wait

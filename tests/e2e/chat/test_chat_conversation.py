@@ -142,7 +142,8 @@ def test_assistant_tool_calls_and_tool_messages_pass_through(chat):
     {"tools": TOOLS, "tool_choice": "auto"},
     {"tools": TOOLS, "tool_choice": {"type": "function", "function": {"name": "zoom"}}},
     {"tools": TOOLS, "tool_choice": "none"},
-])
+], ids=["sampling", "max_completion_tokens", "json_object", "json_schema", "tools_auto",
+        "tools_named", "tools_none"])
 def test_request_parameters_pass_through(chat, params):
     body = {"model": "stub-frames",
             "messages": [user("Look:", image(chat.ovs(chat.a, "frame_index=5")))], **params}

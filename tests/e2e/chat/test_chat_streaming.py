@@ -97,7 +97,7 @@ def test_streamed_tool_calls_are_relayed(chat):
             if c["choices"] and c["choices"][0].get("finish_reason")] == ["tool_calls"]
 
 
-def test_relay_is_incremental(chat, wait_until):
+def test_relay_is_incremental(chat):
     """The first chunk reaches the client while the upstream is still streaming (no buffering of
     the whole answer): the drip stub sends one chunk per 250 ms for about a minute."""
     drip = chat.stubs["drip"]
