@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <future>
 #include <random>
 #include <thread>
@@ -159,6 +161,48 @@ TEST_F(UrlSourceFile, OversizedVideoIsRefusedForGood) {
   EXPECT_NE(events.back().error.find("320x240"), std::string::npos) << events.back().error;
   EXPECT_EQ(sink.snapshot_reconnects(), 0);
   EXPECT_TRUE(sink.snapshot_frames().empty());
+}
+
+TEST_F(UrlSourceFile, ReconnectsAfterEofAndTheClockContinues) {
+  // A "camera" that serves the clip once per connection, as fast as TCP goes, then hangs up.
+  std::string clip;
+  {
+    std::ifstream in(dir_ / "clip.ts", std::ios::binary);
+    clip.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  testing::LoopbackServer server([&clip](int fd, const std::atomic<bool>&) {
+    testing::read_request(fd);
+    const std::string header =
+        "HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nConnection: close\r\n\r\n";
+    testing::send_all(fd, header.data(), header.size());
+    testing::send_all(fd, clip.data(), clip.size());
+  });
+  RecordingSink sink;
+  SystemClock clock;
+  UrlSource source(url_spec("http://127.0.0.1:" + std::to_string(server.port()) + "/cam.ts"),
+                   fast_retry_options(), sink, clock);
+  source.start();
+  ASSERT_TRUE(sink.wait_until([](const RecordingSink& s) { return s.frames().size() >= 120; }));
+  EXPECT_TRUE(stops(source));
+
+  auto frames = sink.snapshot_frames();
+  for (size_t i = 0; i < 120; ++i) {
+    EXPECT_EQ(frames[i].barcode, static_cast<int64_t>(i % 60)) << i;
+    if (i > 0) {
+      EXPECT_GT(frames[i].timestamp_ms, frames[i - 1].timestamp_ms) << i;
+      EXPECT_GE(frames[i].gop_id, frames[i - 1].gop_id) << i;
+    }
+  }
+  EXPECT_GT(frames[60].gop_id, frames[59].gop_id);
+  EXPECT_GE(sink.snapshot_reconnects(), 1);
+  auto events = sink.snapshot_events();
+  ASSERT_GE(events.size(), 4u);
+  EXPECT_EQ(events[0].state, SourceState::connecting);
+  EXPECT_EQ(events[1].state, SourceState::active);
+  EXPECT_EQ(events[2].state, SourceState::reconnecting);
+  EXPECT_FALSE(events[2].error.empty());  // EOF, or EIO when HTTP ends without a length
+  EXPECT_EQ(events[3].state, SourceState::active);
+  EXPECT_FALSE(sink.saw_state(SourceState::ended));
 }
 
 TEST(UrlSource, RefusedConnectionReconnectsAndStops) {
