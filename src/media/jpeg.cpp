@@ -67,7 +67,7 @@ Result<Bytes> encode_jpeg(const VideoImage& image, int quality) {
   std::array<int, 3> strides{image.stride[0], image.stride[1], image.stride[2]};
   // Limited-range input is expanded while copying into one scratch buffer: the single copy of
   // the picture on the way to a JPEG. Full-range input is read straight from its planes.
-  Bytes scratch;
+  std::unique_ptr<uint8_t[]> scratch;  // not value-initialised: every byte is written below
   if (!image.full_range) {
     const RangeTables& t = range_tables();
     std::array<int, 3> pw{}, ph{};
@@ -78,8 +78,8 @@ Result<Bytes> encode_jpeg(const VideoImage& image, int quality) {
       total += static_cast<size_t>(pw[static_cast<size_t>(i)]) *
                static_cast<size_t>(ph[static_cast<size_t>(i)]);
     }
-    scratch.resize(total);
-    uint8_t* dst = scratch.data();
+    scratch = std::make_unique_for_overwrite<uint8_t[]>(total);
+    uint8_t* dst = scratch.get();
     for (size_t i = 0; i < 3; ++i) {
       const auto& lut = i == 0 ? t.luma : t.chroma;
       const uint8_t* src = image.plane[i];
