@@ -1,0 +1,132 @@
+#include "api/api_pipeline.hpp"
+
+#include <chrono>
+
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+
+#include "api/error_response.hpp"
+#include "core/log.hpp"
+#include "core/random_id.hpp"
+
+namespace sl::api {
+namespace {
+
+constexpr const char* kRequests = "http_requests_total";
+constexpr const char* kDuration = "http_request_duration_seconds";
+constexpr const char* kUnmatched = "unmatched";
+
+std::string header(const Request& req, http::field f) {
+  auto v = req.message[f];
+  return std::string(v.data(), v.size());
+}
+
+}  // namespace
+
+ApiPipeline::ApiPipeline(Router router, KeyRing keys, CorsPolicy cors, Metrics& metrics,
+                         const Clock& clock)
+    : router_(std::move(router)), keys_(std::move(keys)), cors_(std::move(cors)),
+      metrics_(metrics), clock_(clock) {
+  metrics_.describe(kRequests, Metrics::Type::counter,
+                    "HTTP requests answered, by route pattern, method and status.");
+  metrics_.describe(kDuration, Metrics::Type::histogram,
+                    "Time from request header to the end of the handler, by route pattern.");
+}
+
+Handler ApiPipeline::handler() const {
+  return [this](Request& req, ResponseWriter& w) { return handle(req, w); };
+}
+
+asio::awaitable<void> ApiPipeline::handle(Request& req, ResponseWriter& writer) const {
+  const int64_t start = clock_.steady_ms();
+  const auto t0 = std::chrono::steady_clock::now();
+  req.request_id = random_hex_id("req_", 12);
+  writer.add_header("X-Request-Id", req.request_id);
+
+  std::string route_label = kUnmatched;
+  try {
+    co_await dispatch(req, writer, route_label);
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != asio::error::operation_aborted)
+      log::warn("http", std::string("handler failed: ") + e.what());
+  } catch (const std::exception& e) {
+    log::error("http", std::string("handler threw: ") + e.what());
+  }
+  if (!writer.started() && !writer.client_gone())
+    co_await writer.send(error_response(make_error(ErrorCode::internal,
+                                                   "The server produced no response.")));
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string status =
+      writer.started() ? std::to_string(writer.status()) : std::string("499");
+  metrics_.counter_add(kRequests,
+                       {{"route", route_label},
+                        {"method", std::string(http::to_string(req.method()))},
+                        {"status", status}});
+  metrics_.observe(kDuration, {{"route", route_label}}, seconds);
+  if (log::level() <= log::Level::debug)
+    log::debug("http", std::string(http::to_string(req.method())) + " " + req.path + " " +
+                           status + " " + std::to_string(clock_.steady_ms() - start) + "ms " +
+                           req.request_id);
+}
+
+asio::awaitable<void> ApiPipeline::dispatch(Request& req, ResponseWriter& writer,
+                                            std::string& route_label) const {
+  const std::string origin = header(req, http::field::origin);
+  const bool preflight = req.method() == http::verb::options && !origin.empty() &&
+                         !header(req, http::field::access_control_request_method).empty();
+
+  RouteMatch m = router_.match(req.method(), req.path);
+  if (m.kind != RouteMatch::Kind::not_found) route_label = m.pattern;
+
+  if (preflight) {
+    Response res{http::status::no_content, req.message.version()};
+    for (auto& [k, v] : cors_.preflight_headers(
+             origin, header(req, http::field::access_control_request_headers)))
+      res.set(k, v);
+    co_await writer.send(std::move(res));
+    co_return;
+  }
+  if (!origin.empty())
+    for (auto& [k, v] : cors_.response_headers(origin)) writer.add_header(k, v);
+
+  if (m.kind == RouteMatch::Kind::not_found) {
+    co_await writer.send(error_response(make_error(
+        ErrorCode::not_found, "Unknown route: " + std::string(http::to_string(req.method())) +
+                                  " " + req.path)));
+    co_return;
+  }
+  if (m.kind == RouteMatch::Kind::method_not_allowed) {
+    if (req.method() == http::verb::options) {
+      Response res{http::status::no_content, req.message.version()};
+      res.set(http::field::allow, allow_header(m.allowed) + ", OPTIONS");
+      co_await writer.send(std::move(res));
+      co_return;
+    }
+    auto res = error_response(405, "invalid_request_error", "method_not_allowed",
+                              "Method " + std::string(http::to_string(req.method())) +
+                                  " is not allowed on " + m.pattern + ".");
+    res.set(http::field::allow, allow_header(m.allowed));
+    co_await writer.send(std::move(res));
+    co_return;
+  }
+
+  req.route = m.pattern;
+  req.params = std::move(m.params);
+  if (m.route->options.auth) {
+    auto owner = keys_.authenticate(header(req, http::field::authorization));
+    if (!owner.ok()) {
+      auto res = error_response(owner.error());
+      res.set(http::field::www_authenticate, "Bearer");
+      co_await writer.send(std::move(res));
+      co_return;
+    }
+    req.owner = std::move(owner.value());
+  } else if (keys_.is_insecure()) {
+    req.owner = kAnonymousOwner;
+  }
+  co_await m.route->handler(req, writer);
+}
+
+}  // namespace sl::api

@@ -1,0 +1,86 @@
+#include "api/error_response.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
+
+namespace sl::api {
+
+ErrorHttp error_http(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_request: return {400, "invalid_request_error"};
+    case ErrorCode::invalid_reference: return {422, "invalid_request_error"};
+    case ErrorCode::unauthorized: return {401, "authentication_error"};
+    case ErrorCode::not_found:
+    case ErrorCode::stream_not_found:
+    case ErrorCode::frame_not_found:
+    case ErrorCode::model_not_found: return {404, "not_found_error"};
+    case ErrorCode::stream_not_ready:
+    case ErrorCode::frame_not_available: return {409, "invalid_request_error"};
+    case ErrorCode::segment_empty: return {422, "invalid_request_error"};
+    case ErrorCode::too_many_streams:
+    case ErrorCode::rate_limited: return {429, "rate_limit_error"};
+    case ErrorCode::payload_too_large: return {413, "invalid_request_error"};
+    case ErrorCode::unsupported: return {400, "invalid_request_error"};
+    case ErrorCode::source_error:
+    case ErrorCode::upstream_error: return {502, "server_error"};
+    case ErrorCode::upstream_unavailable: return {503, "server_error"};
+    case ErrorCode::upstream_timeout: return {504, "server_error"};
+    case ErrorCode::cancelled: return {499, "server_error"};
+    case ErrorCode::internal: return {500, "server_error"};
+  }
+  return {500, "server_error"};
+}
+
+boost::json::object error_body(std::string_view message, std::string_view type,
+                               std::string_view param, std::string_view code) {
+  boost::json::object err;
+  err["message"] = message;
+  err["type"] = type;
+  if (param.empty()) err["param"] = nullptr;
+  else err["param"] = param;
+  err["code"] = code;
+  boost::json::object out;
+  out["error"] = std::move(err);
+  return out;
+}
+
+Response json_response(unsigned status, const boost::json::value& body, unsigned version) {
+  Response res{static_cast<http::status>(status), version};
+  res.set(http::field::content_type, "application/json");
+  res.body() = boost::json::serialize(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response error_response(const Error& error, unsigned version) {
+  ErrorHttp h = error_http(error.code);
+  return json_response(h.status, error_body(error.message, h.type, error.param, to_string(error.code)),
+                       version);
+}
+
+Response error_response(unsigned status, std::string_view type, std::string_view code,
+                        std::string_view message, std::string_view param, unsigned version) {
+  return json_response(status, error_body(message, type, param, code), version);
+}
+
+Result<boost::json::object> parse_json_object(std::string_view body) {
+  if (body.empty())
+    return make_error(ErrorCode::invalid_request,
+                      "The request body is empty; expected a JSON object.");
+  boost::json::stream_parser parser;
+  boost::system::error_code ec;
+  size_t used = parser.write(body.data(), body.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    return make_error(ErrorCode::invalid_request,
+                      "We could not parse the JSON body of your request: " + ec.message() +
+                          " (at byte " + std::to_string(used) + ").");
+  }
+  boost::json::value v = parser.release();
+  if (!v.is_object())
+    return make_error(ErrorCode::invalid_request,
+                      "The request body must be a JSON object.");
+  return std::move(v.as_object());
+}
+
+}  // namespace sl::api

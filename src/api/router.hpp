@@ -1,0 +1,52 @@
+// Method + path-pattern routing. Patterns are literal segments and {name} parameters, e.g.
+// "/v1/streams/{id}/frame"; a parameter matches one non-empty path segment. When several
+// patterns match a path, the one with a literal segment at the first difference wins. The
+// router only decides; the pipeline (api_pipeline.hpp) turns "no route" into 404 and "wrong
+// method" into 405.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http_types.hpp"
+
+namespace sl::api {
+
+struct RouteOptions {
+  bool auth = true;   // requires a valid API key (owner filled into Request::owner)
+};
+
+struct Route {
+  http::verb method;
+  std::string pattern;
+  std::vector<std::string> segments;  // "{id}" for parameters
+  Handler handler;
+  RouteOptions options;
+};
+
+struct RouteMatch {
+  enum class Kind { found, not_found, method_not_allowed };
+  Kind kind = Kind::not_found;
+  const Route* route = nullptr;                // when found
+  std::map<std::string, std::string> params;   // when found
+  std::string pattern;                         // found or method_not_allowed: the path's pattern
+  std::vector<http::verb> allowed;             // method_not_allowed (and found): methods on it
+};
+
+class Router {
+ public:
+  void add(http::verb method, const std::string& pattern, Handler handler,
+           RouteOptions options = {});
+  RouteMatch match(http::verb method, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// "GET, POST" for an Allow header.
+std::string allow_header(const std::vector<http::verb>& methods);
+
+}  // namespace sl::api

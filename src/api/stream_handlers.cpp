@@ -1,0 +1,132 @@
+#include "api/stream_handlers.hpp"
+
+#include <boost/json/array.hpp>
+
+#include "api/error_response.hpp"
+#include "refs/ovs_ref.hpp"
+
+namespace sl::api {
+namespace json = boost::json;
+namespace {
+
+asio::awaitable<void> send_error(ResponseWriter& w, const Error& e) {
+  co_await w.send(error_response(e));
+}
+
+Error no_such_stream(std::string_view id) {
+  return make_error(ErrorCode::stream_not_found, "No stream with id '" + std::string(id) + "'.");
+}
+
+asio::awaitable<void> create_stream(StreamRouteDeps d, Request& req, ResponseWriter& w) {
+  auto body = parse_json_object(req.message.body());
+  if (!body.ok()) co_return co_await send_error(w, body.error());
+  auto options = parse_create_stream(*body, d.defaults);
+  if (!options.ok()) co_return co_await send_error(w, options.error());
+  auto status = d.streams->create(req.owner, *options);
+  if (!status.ok()) co_return co_await send_error(w, status.error());
+  auto res = json_response(201, stream_to_json(*status));
+  res.set(http::field::location, "/v1/streams/" + status->id);
+  co_await w.send(std::move(res));
+}
+
+asio::awaitable<void> list_streams(StreamRouteDeps d, Request& req, ResponseWriter& w) {
+  json::array data;
+  for (const auto& s : d.streams->list(req.owner)) data.push_back(stream_to_json(s));
+  json::object o;
+  o["object"] = "list";
+  o["data"] = std::move(data);
+  co_await w.send(json_response(200, o));
+}
+
+asio::awaitable<void> get_stream(StreamRouteDeps d, Request& req, ResponseWriter& w) {
+  const std::string& id = req.param("id");
+  if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
+  auto status = d.streams->status(req.owner, id);
+  if (!status.ok()) co_return co_await send_error(w, status.error());
+  co_await w.send(json_response(200, stream_to_json(*status)));
+}
+
+asio::awaitable<void> delete_stream(StreamRouteDeps d, Request& req, ResponseWriter& w) {
+  const std::string& id = req.param("id");
+  if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
+  auto status = d.streams->remove(req.owner, id);
+  if (!status.ok()) co_return co_await send_error(w, status.error());
+  json::object o = stream_to_json(*status);
+  o["deleted"] = true;
+  co_await w.send(json_response(200, o));
+}
+
+asio::awaitable<void> keepalive_stream(StreamRouteDeps d, Request& req, ResponseWriter& w) {
+  const std::string& id = req.param("id");
+  if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
+  auto result = d.streams->keepalive(req.owner, id);
+  if (!result.ok()) co_return co_await send_error(w, result.error());
+  co_await w.send(json_response(200, keepalive_to_json(*result)));
+}
+
+asio::awaitable<void> get_frame(StreamRouteDeps d, Request& req, ResponseWriter& w) {
+  const std::string& id = req.param("id");
+  if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
+  auto ref = parse_image_query(req.query, id, "query");
+  if (!ref.ok()) co_return co_await send_error(w, ref.error());
+  auto store = d.streams->store(req.owner, id);
+  if (!store.ok()) co_return co_await send_error(w, store.error());
+  const FrameStore& fs = **store;
+  auto resolved = resolve(*ref, fs, req.received_wall_ms, "query");
+  if (!resolved.ok()) co_return co_await send_error(w, resolved.error());
+  if (resolved->frames.empty())
+    co_return co_await send_error(
+        w, make_error(ErrorCode::frame_not_found, "No frame matches the query.", "query"));
+  const FrameRecord record = resolved->frames.front();
+
+  RenderOptions options;
+  options.max_pixels = ref->max_pixels;
+  auto rendered = d.renderer->render(fs, {record}, options);
+  if (!rendered.ok()) co_return co_await send_error(w, rendered.error());
+  if (rendered->empty() || !rendered->front().jpeg)
+    co_return co_await send_error(
+        w, make_error(ErrorCode::internal, "The frame could not be rendered."));
+  const RenderedFrame& f = rendered->front();
+
+  Response res{http::status::ok, req.message.version()};
+  res.set(http::field::content_type, "image/jpeg");
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Frame-Index", std::to_string(f.index));
+  res.set("X-Frame-Timestamp-Ms", std::to_string(f.timestamp_ms));
+  res.set("X-Frame-Wall-Ms", std::to_string(record.wall_ms));
+  res.set("X-Frame-Clamped", resolved->clamped ? "true" : "false");
+  res.set(http::field::etag, "\"" + id + "-" + std::to_string(f.index) + "-" +
+                                 std::to_string(f.width) + "x" + std::to_string(f.height) + "\"");
+  res.body().assign(f.jpeg->begin(), f.jpeg->end());
+  co_await w.send(std::move(res));
+}
+
+// Binds a handler coroutine to its dependencies; the deps are copied into each coroutine frame
+// so nothing refers to this closure after the call.
+template <class Fn>
+Handler bound(const StreamRouteDeps& deps, Fn fn) {
+  return [deps, fn](Request& req, ResponseWriter& w) { return fn(deps, req, w); };
+}
+
+}  // namespace
+
+bool valid_stream_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+          c == '_' || c == '-'))
+      return false;
+  return true;
+}
+
+void add_stream_routes(Router& router, const StreamRouteDeps& deps) {
+  using http::verb;
+  router.add(verb::post, "/v1/streams", bound(deps, create_stream));
+  router.add(verb::get, "/v1/streams", bound(deps, list_streams));
+  router.add(verb::get, "/v1/streams/{id}", bound(deps, get_stream));
+  router.add(verb::delete_, "/v1/streams/{id}", bound(deps, delete_stream));
+  router.add(verb::post, "/v1/streams/{id}/keepalive", bound(deps, keepalive_stream));
+  router.add(verb::get, "/v1/streams/{id}/frame", bound(deps, get_frame));
+}
+
+}  // namespace sl::api

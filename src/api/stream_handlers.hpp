@@ -1,0 +1,25 @@
+// Handlers of the streams API (/v1/streams...): create, list, get, delete, keepalive, and the
+// frame endpoint that serves one frame as JPEG using the same query grammar, rules and errors
+// as an image ovs:// reference. They translate between HTTP/JSON and StreamManager, refs and
+// FrameRenderer; every error goes out in the OpenAI envelope via the one error table.
+#pragma once
+
+#include "api/router.hpp"
+#include "api/stream_json.hpp"
+#include "refs/frame_renderer.hpp"
+#include "streams/stream_manager.hpp"
+
+namespace sl::api {
+
+struct StreamRouteDeps {
+  StreamManager* streams = nullptr;
+  const FrameRenderer* renderer = nullptr;
+  StreamDefaults defaults;
+};
+
+void add_stream_routes(Router& router, const StreamRouteDeps& deps);
+
+// True for ids of the ovs:// grammar: [A-Za-z0-9_-]{1,64}.
+bool valid_stream_id(std::string_view id);
+
+}  // namespace sl::api

@@ -1,0 +1,254 @@
+#include "api/stream_json.hpp"
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include <boost/json/serialize.hpp>
+
+namespace sl::api {
+namespace json = boost::json;
+namespace {
+
+Error bad(const std::string& param, const std::string& message) {
+  return make_error(ErrorCode::invalid_request, message, param);
+}
+
+Error wrong_type(const std::string& param, const char* expected) {
+  return bad(param, "Invalid type for '" + param + "': expected " + expected + ".");
+}
+
+Status reject_unknown(const json::object& obj, std::initializer_list<std::string_view> known,
+                      const std::string& prefix) {
+  for (const auto& kv : obj) {
+    bool ok = false;
+    for (auto k : known) ok = ok || kv.key() == k;
+    if (!ok) {
+      std::string param = prefix + std::string(kv.key());
+      return bad(param, "Unrecognized request argument supplied: " + param);
+    }
+  }
+  return {};
+}
+
+// An integer given as a JSON integer or as an integral number (600.0).
+Result<std::optional<int64_t>> get_int(const json::object& obj, std::string_view key,
+                                       const std::string& param) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->value().is_null()) return std::optional<int64_t>{};
+  const json::value& v = it->value();
+  if (v.is_int64()) return std::optional<int64_t>(v.as_int64());
+  if (v.is_uint64()) {
+    if (v.as_uint64() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return bad(param, "'" + param + "' is too large.");
+    return std::optional<int64_t>(static_cast<int64_t>(v.as_uint64()));
+  }
+  if (v.is_double()) {
+    double d = v.as_double();
+    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e15)
+      return std::optional<int64_t>(static_cast<int64_t>(d));
+  }
+  return wrong_type(param, "an integer");
+}
+
+Result<std::optional<double>> get_number(const json::object& obj, std::string_view key,
+                                         const std::string& param) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->value().is_null()) return std::optional<double>{};
+  const json::value& v = it->value();
+  if (!v.is_number()) return wrong_type(param, "a number");
+  return std::optional<double>(v.to_number<double>());
+}
+
+Result<std::optional<std::string>> get_string(const json::object& obj, std::string_view key,
+                                              const std::string& param) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->value().is_null()) return std::optional<std::string>{};
+  if (!it->value().is_string()) return wrong_type(param, "a string");
+  return std::optional<std::string>(std::string(it->value().as_string()));
+}
+
+Result<int64_t> positive_int(const json::object& obj, std::string_view key,
+                             const std::string& param, int64_t fallback) {
+  auto v = get_int(obj, key, param);
+  if (!v.ok()) return v.error();
+  if (!v->has_value()) return fallback;
+  if (**v <= 0) return bad(param, "'" + param + "' must be greater than 0.");
+  return **v;
+}
+
+Result<SourceSpec> parse_source(const json::value* v) {
+  if (!v) return bad("source", "Missing required parameter: 'source'.");
+  if (!v->is_object()) return wrong_type("source", "an object");
+  const json::object& src = v->as_object();
+  auto type = get_string(src, "type", "source.type");
+  if (!type.ok()) return type.error();
+  if (!type->has_value()) return bad("source.type", "Missing required parameter: 'source.type'.");
+  const std::string& t = **type;
+
+  SourceSpec spec;
+  if (t == "url" || t == "rtsp" || t == "hls") {
+    if (Status s = reject_unknown(src, {"type", "url"}, "source."); !s.ok()) return s.error();
+    auto url = get_string(src, "url", "source.url");
+    if (!url.ok()) return url.error();
+    if (!url->has_value() || (*url)->empty())
+      return bad("source.url", "Missing required parameter: 'source.url'.");
+    spec.type = "url";
+    spec.url = **url;
+    return spec;
+  }
+  if (t == "test_pattern") {
+    if (Status s = reject_unknown(src, {"type", "width", "height", "fps"}, "source."); !s.ok())
+      return s.error();
+    spec.type = "test_pattern";
+    auto w = positive_int(src, "width", "source.width", spec.width);
+    if (!w.ok()) return w.error();
+    auto h = positive_int(src, "height", "source.height", spec.height);
+    if (!h.ok()) return h.error();
+    auto fps = get_number(src, "fps", "source.fps");
+    if (!fps.ok()) return fps.error();
+    if (fps->has_value()) {
+      if (!(**fps > 0) || !std::isfinite(**fps))
+        return bad("source.fps", "'source.fps' must be greater than 0.");
+      spec.fps = **fps;
+    }
+    spec.width = static_cast<int>(std::min<int64_t>(*w, std::numeric_limits<int>::max()));
+    spec.height = static_cast<int>(std::min<int64_t>(*h, std::numeric_limits<int>::max()));
+    return spec;
+  }
+  if (t == "webrtc" || t == "whip" || t == "push")
+    return make_error(ErrorCode::unsupported,
+                      "Source type '" + t + "' is not supported by this server yet.", "source.type");
+  return bad("source.type", "Unknown source type '" + t +
+                                "'; expected one of url, rtsp, hls, test_pattern.");
+}
+
+json::value optional_int(const std::optional<int64_t>& v) {
+  if (v) return json::value(*v);
+  return json::value(nullptr);
+}
+
+json::value string_or_null(const std::string& s) {
+  if (s.empty()) return json::value(nullptr);
+  return json::value(s);
+}
+
+}  // namespace
+
+std::string redact_url(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  size_t host_start = scheme + 3;
+  size_t auth_end = url.find_first_of("/?#", host_start);
+  if (auth_end == std::string_view::npos) auth_end = url.size();
+  std::string_view authority = url.substr(host_start, auth_end - host_start);
+  size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, host_start));
+  out += authority.substr(at + 1);
+  out += url.substr(auth_end);
+  return out;
+}
+
+Result<StreamOptions> parse_create_stream(const json::object& body,
+                                          const StreamDefaults& defaults) {
+  if (Status s = reject_unknown(body, {"source", "retention_seconds", "name", "lease",
+                                       "processing", "inference"},
+                                "");
+      !s.ok())
+    return s.error();
+  StreamOptions opt;
+  auto it = body.find("source");
+  auto source = parse_source(it == body.end() ? nullptr : &it->value());
+  if (!source.ok()) return source.error();
+  opt.source = std::move(*source);
+
+  auto retention = positive_int(body, "retention_seconds", "retention_seconds",
+                                defaults.retention_seconds);
+  if (!retention.ok()) return retention.error();
+  opt.retention_seconds = *retention;
+
+  auto name = get_string(body, "name", "name");
+  if (!name.ok()) return name.error();
+  if (name->has_value()) {
+    if ((*name)->size() > 256) return bad("name", "'name' must be at most 256 characters.");
+    opt.name = **name;
+  }
+
+  opt.lease = true;
+  opt.ttl_seconds = defaults.ttl_seconds;
+  if (auto l = body.find("lease"); l != body.end() && !l->value().is_null()) {
+    if (l->value().is_bool()) {
+      opt.lease = l->value().as_bool();
+    } else if (l->value().is_object()) {
+      const json::object& lease = l->value().as_object();
+      if (Status s = reject_unknown(lease, {"ttl_seconds"}, "lease."); !s.ok()) return s.error();
+      auto ttl = positive_int(lease, "ttl_seconds", "lease.ttl_seconds", defaults.ttl_seconds);
+      if (!ttl.ok()) return ttl.error();
+      opt.ttl_seconds = *ttl;
+    } else {
+      return wrong_type("lease", "a boolean or an object {\"ttl_seconds\": N}");
+    }
+  }
+
+  for (const char* key : {"processing", "inference"}) {
+    auto f = body.find(key);
+    if (f == body.end() || f->value().is_null()) continue;
+    if (!f->value().is_object()) return wrong_type(key, "an object");
+    (std::string_view(key) == "processing" ? opt.processing_json : opt.inference_json) =
+        json::serialize(f->value());
+  }
+  return opt;
+}
+
+json::object source_to_json(const SourceSpec& s) {
+  json::object o;
+  o["type"] = s.type;
+  if (s.type == "test_pattern") {
+    o["width"] = s.width;
+    o["height"] = s.height;
+    o["fps"] = s.fps;
+  } else {
+    o["url"] = redact_url(s.url);
+  }
+  return o;
+}
+
+json::object stream_to_json(const StreamStatus& s) {
+  json::object o;
+  o["object"] = "stream";
+  o["id"] = s.id;
+  o["stream_id"] = s.id;
+  o["name"] = string_or_null(s.name);
+  o["state"] = s.state;
+  o["end_reason"] = string_or_null(s.end_reason);
+  o["last_error"] = string_or_null(s.last_error);
+  o["source"] = source_to_json(s.source);
+  o["created_at_ms"] = s.created_at_ms;
+  o["first_frame_at_ms"] = optional_int(s.first_frame_at_ms);
+  o["last_frame_at_ms"] = optional_int(s.last_frame_at_ms);
+  o["stream_time_ms"] = s.stream_time_ms;
+  o["last_frame_index"] = optional_int(s.last_frame_index);
+  o["first_available_frame_index"] = optional_int(s.first_available_frame_index);
+  o["recent_fps"] = s.recent_fps;
+  o["width"] = s.width;
+  o["height"] = s.height;
+  o["retained_frame_count"] = s.retained_frame_count;
+  o["evicted_frame_count"] = s.evicted_frame_count;
+  o["retention_seconds"] = s.retention_seconds;
+  o["lease"] = s.lease;
+  o["ttl_seconds"] = optional_int(s.ttl_seconds);
+  o["expires_at_ms"] = optional_int(s.expires_at_ms);
+  return o;
+}
+
+json::object keepalive_to_json(const KeepaliveResult& r) {
+  json::object o;
+  o["id"] = r.id;
+  o["expires_at_ms"] = r.expires_at_ms;
+  o["ttl_seconds"] = r.ttl_seconds;
+  o["stream_time_ms"] = r.stream_time_ms;
+  return o;
+}
+
+}  // namespace sl::api

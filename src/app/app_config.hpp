@@ -1,0 +1,99 @@
+// Everything an operator can set, with its default (docs/configuration.md documents each), and
+// how it is assembled: defaults, then the JSON config file, then SIGHTLINE_API_KEYS, then
+// command-line flags (flags win; API keys from all three are combined). Unknown keys in the
+// file are errors that name the key, so a typo never silently falls back to a default.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/cli.hpp"
+#include "core/status.hpp"
+
+namespace sl::app {
+
+struct BackendSpec {
+  std::string model;
+  std::string base_url;      // OpenAI-compatible base URL, ends in /v1
+  std::string api_key_env;   // name of the environment variable holding the upstream key
+  std::string video = "frames";  // frames | native
+};
+
+struct ModelSpec {
+  std::string model;
+  std::string checkpoint_dir;
+};
+
+struct LimitsSettings {
+  int max_streams_per_key = 16;
+  int64_t max_body_bytes = 64ll << 20;
+  int64_t max_header_bytes = 32ll << 10;
+  int max_connections = 1024;
+  int64_t header_timeout_ms = 10'000;
+  int64_t body_timeout_ms = 60'000;
+  int64_t idle_timeout_ms = 30'000;
+  int64_t write_timeout_ms = 30'000;
+};
+
+struct StreamsSettings {
+  int64_t default_retention_seconds = 600;
+  int64_t max_retention_seconds = 3'600;
+  int64_t default_ttl_seconds = 300;
+  int64_t max_ttl_seconds = 86'400;
+  int64_t ended_linger_seconds = 300;
+  int64_t max_bytes_per_stream = 512ll << 20;
+  int decoded_keep = 8;
+  int64_t rendition_bytes = 64ll << 20;
+};
+
+struct IngestSettings {
+  int64_t connect_timeout_ms = 5'000;
+  int64_t read_timeout_ms = 5'000;
+  int64_t backoff_initial_ms = 250;
+  int64_t backoff_max_ms = 10'000;
+  int max_reconnects = -1;
+  int max_width = 7680;
+  int max_height = 4320;
+};
+
+struct AppConfig {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::vector<std::string> api_keys;
+  std::string data_dir;
+  bool demo = false;
+  bool insecure_no_auth = false;
+  std::string allow_file_root;
+  LimitsSettings limits;
+  StreamsSettings streams;
+  IngestSettings ingest;
+  std::vector<std::string> cors_origins;
+  std::string metrics_token;
+  int threads = 0;  // 0: one per CPU core
+  std::vector<BackendSpec> backends;
+  std::vector<ModelSpec> models;
+  std::string log_level = "info";
+  int64_t shutdown_grace_ms = 10'000;
+};
+
+// Applies a JSON config document on top of `config`. Errors are invalid_request naming the key
+// (e.g. "limits.max_body_bytes").
+Status apply_config_json(std::string_view text, AppConfig& config);
+
+// Defaults + file (cli.config_file) + env keys + flags, validated.
+Result<AppConfig> load_config(const CliOptions& cli, const std::optional<std::string>& env_api_keys);
+
+// With no key and no insecure mode, makes one ("sl-" + 48 hex digits), adds it and returns it.
+std::optional<std::string> ensure_api_key(AppConfig& config);
+
+// Parsers shared by flags and the file.
+Result<std::pair<std::string, uint16_t>> parse_listen(std::string_view text);
+Result<BackendSpec> parse_backend_flag(std::string_view text);
+Result<ModelSpec> parse_model_flag(std::string_view text);
+std::vector<std::string> split_keys(std::string_view comma_separated);
+
+}  // namespace sl::app

@@ -1,0 +1,197 @@
+#include "app/server_app.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "api/api_pipeline.hpp"
+#include "api/http_server.hpp"
+#include "api/ops_handlers.hpp"
+#include "api/stream_handlers.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "refs/frame_renderer.hpp"
+#include "streams/stream_manager.hpp"
+
+namespace sl::app {
+namespace asio = boost::asio;
+namespace {
+
+log::Level to_level(const std::string& s) {
+  if (s == "debug") return log::Level::debug;
+  if (s == "warn") return log::Level::warn;
+  if (s == "error") return log::Level::error;
+  return log::Level::info;
+}
+
+StreamsConfig streams_config(const AppConfig& c) {
+  StreamsConfig s;
+  s.max_streams_per_key = c.limits.max_streams_per_key;
+  s.default_ttl_seconds = c.streams.default_ttl_seconds;
+  s.max_ttl_seconds = c.streams.max_ttl_seconds;
+  s.max_retention_seconds = c.streams.max_retention_seconds;
+  s.ended_linger_seconds = c.streams.ended_linger_seconds;
+  s.store.retention_ms = c.streams.default_retention_seconds * 1000;
+  s.store.max_bytes = static_cast<size_t>(c.streams.max_bytes_per_stream);
+  s.store.decoded_keep = c.streams.decoded_keep;
+  s.store.rendition_bytes = static_cast<size_t>(c.streams.rendition_bytes);
+  s.ingest.connect_timeout_ms = c.ingest.connect_timeout_ms;
+  s.ingest.read_timeout_ms = c.ingest.read_timeout_ms;
+  s.ingest.backoff_initial_ms = c.ingest.backoff_initial_ms;
+  s.ingest.backoff_max_ms = c.ingest.backoff_max_ms;
+  s.ingest.max_reconnects = c.ingest.max_reconnects;
+  s.ingest.max_width = c.ingest.max_width;
+  s.ingest.max_height = c.ingest.max_height;
+  s.ingest.file_root = c.allow_file_root;
+  return s;
+}
+
+api::ServerLimits server_limits(const AppConfig& c) {
+  api::ServerLimits l;
+  l.max_body_bytes = static_cast<size_t>(c.limits.max_body_bytes);
+  l.max_header_bytes = static_cast<size_t>(c.limits.max_header_bytes);
+  l.max_connections = c.limits.max_connections;
+  l.header_timeout_ms = c.limits.header_timeout_ms;
+  l.body_timeout_ms = c.limits.body_timeout_ms;
+  l.idle_timeout_ms = c.limits.idle_timeout_ms;
+  l.write_timeout_ms = c.limits.write_timeout_ms;
+  return l;
+}
+
+std::string url_host(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// Calls StreamManager::tick() about once a second until `stop` is set.
+asio::awaitable<void> tick_loop(StreamManager& streams, const std::atomic<bool>& stop) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stop.load()) {
+    timer.expires_after(std::chrono::seconds(1));
+    co_await timer.async_wait(asio::use_awaitable);
+    if (!stop.load()) streams.tick();
+  }
+}
+
+}  // namespace
+
+int run_server(const AppConfig& config, const std::optional<std::string>& generated_key) {
+  log::set_level(to_level(config.log_level));
+  for (const auto& m : config.models)
+    log::warn("app", "--model " + m.model + "=" + m.checkpoint_dir +
+                         ": the in-process engine is not built yet; ignoring it");
+  for (const auto& b : config.backends)
+    log::info("app", "backend " + b.model + " -> " + b.base_url + " (video=" + b.video +
+                         "); chat completions arrive with a later release");
+  if (config.insecure_no_auth)
+    log::warn("app", "--insecure-no-auth: every request is accepted without an API key");
+
+  SystemClock clock;
+  Metrics metrics;
+  StreamManager streams(streams_config(config), clock, metrics);
+  FrameRenderer renderer;
+  std::atomic<bool> ready{false};
+
+  api::Router router;
+  api::add_ops_routes(router, api::OpsRouteDeps{&metrics, &ready, config.metrics_token});
+  api::add_stream_routes(
+      router, api::StreamRouteDeps{&streams, &renderer,
+                                   api::StreamDefaults{config.streams.default_retention_seconds,
+                                                       config.streams.default_ttl_seconds}});
+  api::KeyRing keys =
+      config.insecure_no_auth ? api::KeyRing::insecure() : api::KeyRing(config.api_keys);
+  api::ApiPipeline pipeline(std::move(router), std::move(keys),
+                            api::CorsPolicy(config.cors_origins), metrics, clock);
+
+  const int threads = config.threads > 0
+                          ? config.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  asio::io_context ioc(threads);
+  api::HttpServer server(ioc, server_limits(config), pipeline.handler(), clock);
+  auto bound = server.listen(config.listen_host, config.listen_port);
+  if (!bound.ok()) {
+    std::fprintf(stderr, "sightline: cannot listen on %s:%u: %s\n", config.listen_host.c_str(),
+                 static_cast<unsigned>(config.listen_port), bound.error().message.c_str());
+    return 1;
+  }
+
+  if (config.demo) {
+    StreamOptions demo;
+    demo.source.type = "test_pattern";
+    demo.source.width = 640;
+    demo.source.height = 360;
+    demo.source.fps = 30;
+    demo.name = "demo";
+    demo.lease = false;
+    demo.retention_seconds = config.streams.default_retention_seconds;
+    auto created = streams.create(kOwnerEveryone, demo, "demo");
+    if (!created.ok()) {
+      std::fprintf(stderr, "sightline: cannot start the demo stream: %s\n",
+                   created.error().message.c_str());
+      return 1;
+    }
+  }
+
+  server.start();
+  ready = true;
+  const std::string base = "http://" + url_host(bound->address().to_string()) + ":" +
+                           std::to_string(bound->port());
+  std::printf("sightline listening on %s\n", base.c_str());
+  if (generated_key) {
+    std::printf("No API key was configured, so one was generated for this run (shown once):\n");
+    std::printf("  API key: %s\n", generated_key->c_str());
+  }
+  if (config.demo) {
+    const std::string key = generated_key ? *generated_key : std::string("$KEY");
+    std::printf("Demo stream: curl -H \"Authorization: Bearer %s\" %s/v1/streams/demo/frame -o frame.jpg\n",
+                config.insecure_no_auth ? "anything" : key.c_str(), base.c_str());
+  }
+  std::fflush(stdout);
+
+  std::atomic<bool> stopping{false};
+  std::atomic<int> exit_code{0};
+  asio::co_spawn(ioc, tick_loop(streams, stopping), asio::detached);
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  auto shutdown = [&]() -> asio::awaitable<void> {
+    log::info("app", "shutting down");
+    ready = false;
+    co_await server.stop(std::chrono::milliseconds(config.shutdown_grace_ms));
+    streams.stop_all();
+    stopping = true;
+    ioc.stop();
+  };
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        if (stopping.exchange(true)) return;
+        asio::co_spawn(ioc, shutdown(), asio::detached);
+        // A second signal skips what is left of the grace period.
+        signals.async_wait([&](const boost::system::error_code& e2, int) {
+          if (e2) return;
+          log::warn("app", "second signal: stopping now");
+          exit_code = 1;
+          streams.stop_all();
+          ioc.stop();
+        });
+      };
+  signals.async_wait(on_signal);
+
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  log::info("app", "stopped");
+  return exit_code.load();
+}
+
+}  // namespace sl::app
