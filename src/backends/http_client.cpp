@@ -29,6 +29,7 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 16 * 1024;
+constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;  // cloud APIs send many headers
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -131,6 +132,7 @@ asio::awaitable<Result<HttpResponse>> exchange(Stream& stream, beast::tcp_stream
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // capped below, per mode
+  parser.header_limit(kMaxHeaderBytes);
   auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
   (void)header_bytes;
   if (header_ec) co_return transport_error(Phase::wait_header, header_ec, deadline, options);
@@ -308,6 +310,12 @@ asio::awaitable<Result<HttpResponse>> HttpClient::run(http::verb method, std::st
     auto [handshake_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, use_tuple);
     if (handshake_ec) co_return transport_error(Phase::handshake, handshake_ec, deadline, options_);
     co_return co_await exchange(tls, tls.next_layer(), request, sink, deadline, options_);
+  } catch (const boost::system::system_error& e) {
+    // An awaitable whose caller cancelled it throws on its next wait.
+    if (e.code() == asio::error::operation_aborted) {
+      co_return make_error(ErrorCode::cancelled, "upstream request cancelled");
+    }
+    co_return make_error(ErrorCode::internal, std::string("upstream request failed: ") + e.what());
   } catch (const std::exception& e) {
     co_return make_error(ErrorCode::internal, std::string("upstream request failed: ") + e.what());
   }

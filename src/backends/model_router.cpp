@@ -31,10 +31,11 @@ std::vector<ModelInfo> ModelRouter::list() const {
   return out;
 }
 
-Result<ModelRouter> make_http_router(const std::vector<HttpBackendConfig>& configs) {
+Result<ModelRouter> make_http_router(const std::vector<HttpBackendConfig>& configs,
+                                     boost::asio::any_io_executor media_executor) {
   ModelRouter router;
   for (const HttpBackendConfig& c : configs) {
-    auto backend = OpenAiHttpBackend::create(c);
+    auto backend = OpenAiHttpBackend::create(c, media_executor);
     if (!backend) return backend.error();
     if (Status s = router.add(std::move(*backend)); !s) return s.error();
   }

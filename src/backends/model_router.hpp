@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include "backends/backend.hpp"
 #include "backends/backend_config.hpp"
 #include "core/status.hpp"
@@ -36,6 +38,8 @@ class ModelRouter {
 };
 
 // A router with one OpenAiHttpBackend per config; the first failing config's error.
-Result<ModelRouter> make_http_router(const std::vector<HttpBackendConfig>& configs);
+// `media_executor` (optional, a thread pool) is where native-mode MP4s are built.
+Result<ModelRouter> make_http_router(const std::vector<HttpBackendConfig>& configs,
+                                     boost::asio::any_io_executor media_executor = {});
 
 }  // namespace sl

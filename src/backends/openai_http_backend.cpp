@@ -1,9 +1,13 @@
 #include "backends/openai_http_backend.hpp"
 
 #include <cstdlib>
+#include <optional>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "backends/sse_parser.hpp"
 #include "backends/upstream_error.hpp"
@@ -49,6 +53,17 @@ bool has_finish_reason(const json::object& chunk) {
   return false;
 }
 
+// The boundary: nothing thrown below (allocation, a consumer's exception, an operation
+// cancelled by the caller) leaves a Backend call as an exception.
+Error error_from_exception(const std::exception& e) {
+  if (const auto* se = dynamic_cast<const boost::system::system_error*>(&e)) {
+    if (se->code() == boost::asio::error::operation_aborted) {
+      return make_error(ErrorCode::cancelled, "upstream request cancelled");
+    }
+  }
+  return make_error(ErrorCode::internal, std::string("backend failure: ") + e.what());
+}
+
 // Failures that say something about the backend's health (not the client's request).
 bool counts_as_failure(const Error& e) {
   if (e.code == ErrorCode::upstream_unavailable || e.code == ErrorCode::upstream_timeout) return true;
@@ -71,13 +86,15 @@ class OpenAiHttpBackend::InFlight {
   std::atomic<int64_t>& n_;
 };
 
-OpenAiHttpBackend::OpenAiHttpBackend(HttpBackendConfig config, std::shared_ptr<const HttpClient> client)
-    : config_(std::move(config)), client_(std::move(client)) {
+OpenAiHttpBackend::OpenAiHttpBackend(HttpBackendConfig config, std::shared_ptr<const HttpClient> client,
+                                     asio::any_io_executor media_executor)
+    : config_(std::move(config)), client_(std::move(client)), media_executor_(std::move(media_executor)) {
   format_.video = config_.video;
   format_.upstream_model = config_.upstream_model;
 }
 
-Result<std::shared_ptr<OpenAiHttpBackend>> OpenAiHttpBackend::create(const HttpBackendConfig& config) {
+Result<std::shared_ptr<OpenAiHttpBackend>> OpenAiHttpBackend::create(const HttpBackendConfig& config,
+                                                                    asio::any_io_executor media_executor) {
   auto endpoint = parse_http_endpoint(config.base_url);
   if (!endpoint) return endpoint.error();
   HttpClientOptions options;
@@ -98,7 +115,8 @@ Result<std::shared_ptr<OpenAiHttpBackend>> OpenAiHttpBackend::create(const HttpB
   }
   auto client = HttpClient::create(std::move(options));
   if (!client) return client.error();
-  return std::shared_ptr<OpenAiHttpBackend>(new OpenAiHttpBackend(config, std::move(*client)));
+  return std::shared_ptr<OpenAiHttpBackend>(
+      new OpenAiHttpBackend(config, std::move(*client), std::move(media_executor)));
 }
 
 BackendHealth OpenAiHttpBackend::health() const {
@@ -134,115 +152,154 @@ void OpenAiHttpBackend::restore_model_name(json::object& response, const ChatCal
   }
 }
 
+asio::awaitable<Result<json::object>> OpenAiHttpBackend::upstream_body(const ChatCall& call,
+                                                                       bool stream) const {
+  bool has_video = false;
+  for (const ResolvedMedia& m : call.media) has_video = has_video || m.video;
+  std::optional<Result<json::object>> body;
+  if (has_video && format_.video == VideoMode::native && media_executor_) {
+    // The spawned coroutine only reads `call` and writes `body`, both alive while we wait.
+    co_await asio::co_spawn(
+        media_executor_,
+        [&]() -> asio::awaitable<void> {
+          body.emplace(build_upstream_body(call, format_));
+          co_return;
+        },
+        asio::use_awaitable);
+  } else {
+    body.emplace(build_upstream_body(call, format_));
+  }
+  if (body->ok()) set_stream_mode(**body, stream);
+  co_return std::move(*body);
+}
+
+asio::awaitable<Result<json::object>> OpenAiHttpBackend::run_complete(const ChatCall& call) {
+  auto body = co_await upstream_body(call, false);
+  if (!body) co_return body.error();
+  auto response = co_await client_->fetch(http::verb::post, "/chat/completions", json::serialize(*body));
+  if (!response) co_return response.error();
+  if (response->status / 100 != 2) co_return upstream_http_error(response->status, response->body);
+  auto object = parse_object(response->body);
+  if (!object) co_return object.error();
+  if (auto e = embedded_error(*object)) co_return *e;
+  restore_model_name(*object, call);
+  co_return std::move(*object);
+}
+
+asio::awaitable<Status> OpenAiHttpBackend::run_stream(const ChatCall& call, const ChunkSink& on_chunk) {
+  auto body = co_await upstream_body(call, true);
+  if (!body) co_return body.error();
+
+  // Per-request stream state lives here, in this coroutine's frame.
+  SseParser parser;
+  std::vector<SseEvent> events;
+  bool done = false;      // [DONE] seen
+  bool finished = false;  // a chunk carried a finish_reason
+  bool client_gone = false;
+  std::optional<Error> failure;
+
+  // Relays the parsed events; false when reading must stop.
+  auto relay = [&]() -> asio::awaitable<bool> {
+    for (SseEvent& event : events) {
+      if (event.data == "[DONE]") {
+        done = true;
+        break;
+      }
+      if (event.event == "error") {
+        std::string message = "upstream stream error";
+        if (auto m = upstream_error_message(event.data)) {
+          message += ": " + *m;
+        } else if (!event.data.empty()) {
+          message += ": " + event.data;
+        }
+        failure = make_error(ErrorCode::upstream_error, std::move(message));
+        break;
+      }
+      auto chunk = parse_object(event.data);
+      if (!chunk) {
+        failure = chunk.error();
+        break;
+      }
+      if (auto e = embedded_error(*chunk)) {
+        failure = std::move(*e);
+        break;
+      }
+      finished = finished || has_finish_reason(*chunk);
+      restore_model_name(*chunk, call);
+      if (!co_await on_chunk(std::move(*chunk))) {
+        client_gone = true;
+        break;
+      }
+    }
+    events.clear();
+    co_return !done && !failure && !client_gone;
+  };
+
+  auto response = co_await client_->fetch_streaming(
+      http::verb::post, "/chat/completions", json::serialize(*body),
+      [&](std::string_view data) -> asio::awaitable<bool> {
+        if (Status s = parser.feed(data, events); !s) {
+          failure = s.error();
+          co_return false;
+        }
+        co_return co_await relay();
+      });
+  if (client_gone) co_return make_error(ErrorCode::cancelled, "client disconnected");
+  if (failure) co_return *failure;
+  if (done) co_return Status();
+  if (!response) co_return response.error();
+  if (response->status / 100 != 2) co_return upstream_http_error(response->status, response->body);
+  parser.finish(events);
+  co_await relay();
+  if (client_gone) co_return make_error(ErrorCode::cancelled, "client disconnected");
+  if (failure) co_return *failure;
+  if (done || finished) co_return Status();
+  if (response->content_type.find("text/event-stream") == std::string::npos) {
+    co_return malformed("expected an event stream, got '" + response->content_type + "'");
+  }
+  co_return make_error(ErrorCode::upstream_error, "upstream stream ended before [DONE]");
+}
+
 asio::awaitable<Result<json::object>> OpenAiHttpBackend::complete(ChatCall call) {
   InFlight guard(in_flight_);
-  auto result = co_await [&]() -> asio::awaitable<Result<json::object>> {
-    auto body = build_upstream_body(call, format_);
-    if (!body) co_return body.error();
-    set_stream_mode(*body, false);
-    auto response = co_await client_->fetch(http::verb::post, "/chat/completions", json::serialize(*body));
-    if (!response) co_return response.error();
-    if (response->status / 100 != 2) co_return upstream_http_error(response->status, response->body);
-    auto object = parse_object(response->body);
-    if (!object) co_return object.error();
-    if (auto e = embedded_error(*object)) co_return *e;
-    restore_model_name(*object, call);
-    co_return std::move(*object);
-  }();
-  record(result.status());
-  co_return result;
+  std::optional<Result<json::object>> result;
+  try {
+    result.emplace(co_await run_complete(call));
+  } catch (const std::exception& e) {
+    result.emplace(error_from_exception(e));
+  }
+  record(result->status());
+  co_return std::move(*result);
 }
 
 asio::awaitable<Status> OpenAiHttpBackend::stream(ChatCall call, ChunkSink on_chunk) {
   InFlight guard(in_flight_);
-  Status outcome = co_await [&]() -> asio::awaitable<Status> {
-    auto body = build_upstream_body(call, format_);
-    if (!body) co_return body.error();
-    set_stream_mode(*body, true);
-
-    // Per-request stream state lives here, in this coroutine's frame.
-    SseParser parser;
-    std::vector<SseEvent> events;
-    bool done = false;          // [DONE] seen
-    bool finished = false;      // a chunk carried a finish_reason
-    bool client_gone = false;
-    std::optional<Error> failure;
-
-    // Relays the parsed events; false when reading must stop.
-    auto relay = [&]() -> asio::awaitable<bool> {
-      for (SseEvent& event : events) {
-        if (done) break;
-        if (event.data == "[DONE]") {
-          done = true;
-          break;
-        }
-        auto chunk = parse_object(event.data);
-        if (event.event == "error") {
-          std::string message = "upstream stream error";
-          if (auto m = upstream_error_message(event.data)) {
-            message += ": " + *m;
-          } else if (!event.data.empty()) {
-            message += ": " + event.data;
-          }
-          failure = make_error(ErrorCode::upstream_error, std::move(message));
-          break;
-        }
-        if (!chunk) {
-          failure = chunk.error();
-          break;
-        }
-        if (auto e = embedded_error(*chunk)) {
-          failure = std::move(*e);
-          break;
-        }
-        finished = finished || has_finish_reason(*chunk);
-        restore_model_name(*chunk, call);
-        if (!co_await on_chunk(std::move(*chunk))) {
-          client_gone = true;
-          break;
-        }
-      }
-      events.clear();
-      co_return !done && !failure && !client_gone;
-    };
-
-    auto response = co_await client_->fetch_streaming(
-        http::verb::post, "/chat/completions", json::serialize(*body),
-        [&](std::string_view data) -> asio::awaitable<bool> {
-          if (Status s = parser.feed(data, events); !s) {
-            failure = s.error();
-            co_return false;
-          }
-          co_return co_await relay();
-        });
-    if (client_gone) co_return make_error(ErrorCode::cancelled, "client disconnected");
-    if (failure) co_return *failure;
-    if (done) co_return Status();
-    if (!response) co_return response.error();
-    if (response->status / 100 != 2) co_return upstream_http_error(response->status, response->body);
-    parser.finish(events);
-    co_await relay();
-    if (client_gone) co_return make_error(ErrorCode::cancelled, "client disconnected");
-    if (failure) co_return *failure;
-    if (done || finished) co_return Status();
-    if (response->content_type.find("text/event-stream") == std::string::npos) {
-      co_return malformed("expected an event stream, got '" + response->content_type + "'");
-    }
-    co_return make_error(ErrorCode::upstream_error, "upstream stream ended before [DONE]");
-  }();
+  Status outcome;
+  try {
+    outcome = co_await run_stream(call, on_chunk);
+  } catch (const std::exception& e) {
+    outcome = error_from_exception(e);
+  }
   record(outcome);
   co_return outcome;
 }
 
 asio::awaitable<Result<json::object>> OpenAiHttpBackend::list_upstream_models() {
-  auto result = co_await [&]() -> asio::awaitable<Result<json::object>> {
+  std::optional<Result<json::object>> result;
+  try {
     auto response = co_await client_->fetch(http::verb::get, "/models", std::string());
-    if (!response) co_return response.error();
-    if (response->status / 100 != 2) co_return upstream_http_error(response->status, response->body);
-    co_return parse_object(response->body);
-  }();
-  record(result.status());
-  co_return result;
+    if (!response) {
+      result.emplace(response.error());
+    } else if (response->status / 100 != 2) {
+      result.emplace(upstream_http_error(response->status, response->body));
+    } else {
+      result.emplace(parse_object(response->body));
+    }
+  } catch (const std::exception& e) {
+    result.emplace(error_from_exception(e));
+  }
+  record(result->status());
+  co_return std::move(*result);
 }
 
 }  // namespace sl

@@ -3,6 +3,9 @@
 // upstream_format.hpp, relaying the SSE stream chunk by chunk. The API key is read from the
 // configured environment variable once, at creation. Health is tracked from request outcomes
 // (transport failures and upstream 5xx count; a client's own 4xx does not).
+// Building a native-mode MP4 costs real CPU (JPEG decode + H.264 encode per frame), so when a
+// media executor (a thread pool) is given, request bodies with video are built there and the
+// caller's I/O thread stays free.
 #pragma once
 
 #include <atomic>
@@ -11,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/json/object.hpp>
 
 #include "backends/backend.hpp"
@@ -23,7 +27,8 @@ class OpenAiHttpBackend final : public Backend {
  public:
   // invalid_request for a bad URL or an api_key_env naming an unset/empty variable; internal
   // when TLS cannot be set up.
-  static Result<std::shared_ptr<OpenAiHttpBackend>> create(const HttpBackendConfig& config);
+  static Result<std::shared_ptr<OpenAiHttpBackend>> create(
+      const HttpBackendConfig& config, boost::asio::any_io_executor media_executor = {});
 
   std::string model_name() const override { return config_.model; }
   BackendHealth health() const override;
@@ -36,9 +41,14 @@ class OpenAiHttpBackend final : public Backend {
   const HttpBackendConfig& config() const { return config_; }
 
  private:
-  OpenAiHttpBackend(HttpBackendConfig config, std::shared_ptr<const HttpClient> client);
+  OpenAiHttpBackend(HttpBackendConfig config, std::shared_ptr<const HttpClient> client,
+                    boost::asio::any_io_executor media_executor);
 
   class InFlight;
+  boost::asio::awaitable<Result<boost::json::object>> upstream_body(const ChatCall& call,
+                                                                    bool stream) const;
+  boost::asio::awaitable<Result<boost::json::object>> run_complete(const ChatCall& call);
+  boost::asio::awaitable<Status> run_stream(const ChatCall& call, const ChunkSink& on_chunk);
   void record(const Status& outcome);
   // The client's own model id replaces the upstream's name in what we hand back.
   void restore_model_name(boost::json::object& response, const ChatCall& call) const;
@@ -46,6 +56,7 @@ class OpenAiHttpBackend final : public Backend {
   HttpBackendConfig config_;
   UpstreamFormat format_;
   std::shared_ptr<const HttpClient> client_;
+  boost::asio::any_io_executor media_executor_;  // may be empty: build bodies inline
 
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> consecutive_failures_{0};

@@ -2,12 +2,16 @@
 
 #include <cstdlib>
 #include <optional>
+#include <thread>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "backends/upstream_error.hpp"
 #include "core/base64.hpp"
+#include "media/mp4_mux.hpp"
 #include "test_jpegs.hpp"
 #include "test_server.hpp"
 
@@ -405,6 +409,73 @@ TEST(OpenAiHttpBackend, TotalTimeoutBoundsAStreamThatKeepsTrickling) {
   ASSERT_FALSE(out.status->ok());
   EXPECT_EQ(out.status->error().code, ErrorCode::upstream_timeout);
   EXPECT_NE(out.status->error().message.find("total"), std::string::npos) << out.status->error().message;
+}
+
+TEST(OpenAiHttpBackend, CallerCancellationClosesUpstreamConnection) {
+  // The api may cancel a non-streaming call itself (its client left): the pending read is
+  // aborted at once, long before any upstream timeout.
+  using namespace boost::asio::experimental::awaitable_operators;
+  asio::io_context io;
+  bool saw_hangup = false;
+  TestServer server(io, [&](tcp::socket& s, const ServerRequest&) -> asio::awaitable<void> {
+    saw_hangup = co_await wait_for_hangup(s);
+  });
+  auto backend = make_backend(server.base_url(), [](HttpBackendConfig& c) {
+    c.first_byte_timeout_ms = 60000;
+    c.total_timeout_ms = 60000;
+  });
+  std::optional<Result<json::object>> result;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    asio::steady_timer client_gone(io, std::chrono::milliseconds(30));
+    auto call = [&]() -> asio::awaitable<void> { result = co_await backend->complete(make_call()); };
+    co_await (call() || client_gone.async_wait(asio::use_awaitable));
+    server.stop();
+  }, asio::detached);
+  io.run();
+  ASSERT_TRUE(result.has_value());
+  ASSERT_FALSE(result->ok());
+  EXPECT_EQ(result->error().code, ErrorCode::cancelled) << result->error().message;
+  EXPECT_TRUE(saw_hangup);
+  EXPECT_EQ(backend->health().in_flight, 0);
+  EXPECT_EQ(backend->health().status, "ready");
+}
+
+TEST(OpenAiHttpBackend, NativeVideoIsBuiltOnTheMediaExecutor) {
+  asio::io_context io;
+  TestServer server(io, [](tcp::socket& s, const ServerRequest&) -> asio::awaitable<void> {
+    co_await write_raw(s, http_response(200, "application/json", kCompletion));
+  });
+  asio::thread_pool pool(1);
+  HttpBackendConfig c;
+  c.model = "qwen";
+  c.base_url = server.base_url();
+  c.video = VideoMode::native;
+  auto backend = OpenAiHttpBackend::create(c, pool.get_executor());
+  ASSERT_TRUE(backend.ok());
+  ChatCall call = make_call();
+  call.media[0] = ResolvedMedia{true, {make_test_frame(1, 0), make_test_frame(2, 1000)}};
+  std::optional<Result<json::object>> result;
+  std::thread::id resumed_on;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    result = co_await (*backend)->complete(std::move(call));
+    resumed_on = std::this_thread::get_id();
+    server.stop();
+  }, asio::detached);
+  io.run();
+  pool.join();
+  ASSERT_TRUE(result && result->ok()) << result->error().message;
+  EXPECT_TRUE(resumed_on == std::this_thread::get_id());  // back on the caller's executor
+  ASSERT_EQ(server.requests.size(), 1u);
+  json::object sent = json::parse(server.requests[0].body()).as_object();
+  const json::array& parts = sent.at("messages").as_array()[0].at("content").as_array();
+  ASSERT_EQ(parts.size(), 2u);
+  ASSERT_EQ(parts[1].at("type"), "video_url");
+  const std::string_view url = parts[1].at("video_url").at("url").as_string();
+  auto mp4 = base64_decode(url.substr(url.find(',') + 1));
+  ASSERT_TRUE(mp4.ok());
+  auto info = probe_mp4(*mp4);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->pts_ms, (std::vector<int64_t>{0, 1000}));
 }
 
 TEST(OpenAiHttpBackend, ListsUpstreamModels) {
