@@ -1,0 +1,175 @@
+#include "api/chat_handlers.hpp"
+
+#include <optional>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/error_response.hpp"
+
+namespace sl::api {
+namespace json = boost::json;
+namespace {
+
+// The upstream's last content-bearing chunk: it has a finish_reason or the usage totals. It is
+// held back until the next chunk (or the end) so `ovs_media` can ride on the final chunk
+// without delaying any token.
+bool looks_final(const json::object& chunk) {
+  if (const json::value* u = chunk.if_contains("usage"); u && u->is_object()) return true;
+  const json::value* choices = chunk.if_contains("choices");
+  if (!choices || !choices->is_array()) return false;
+  for (const json::value& c : choices->get_array()) {
+    if (!c.is_object()) continue;
+    const json::value* fr = c.get_object().if_contains("finish_reason");
+    if (fr && !fr->is_null()) return true;
+  }
+  return false;
+}
+
+HeaderList sse_headers() {
+  return {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"},
+          {"X-Accel-Buffering", "no"}};
+}
+
+// Keeps the identifying fields of a chunk, for a synthetic final chunk.
+void copy_meta(const json::object& chunk, json::object& meta) {
+  static constexpr const char* kKeys[] = {"id", "created", "model", "system_fingerprint"};
+  for (const char* k : kKeys)
+    if (const json::value* v = chunk.if_contains(k)) meta[k] = *v;
+}
+
+std::string sse_event(const json::object& chunk) {
+  return "data: " + json::serialize(chunk) + "\n\n";
+}
+
+asio::awaitable<void> reply_error(ResponseWriter& w, const Error& e) {
+  co_await w.send(error_response(e));
+}
+
+// Runs the reference resolution on the media executor and comes back to the connection's.
+asio::awaitable<Result<PreparedChat>> prepare_off_thread(const ChatRouteDeps& d, ParsedChat parsed,
+                                                         const std::string& owner, int64_t now) {
+  auto home = co_await asio::this_coro::executor;
+  if (parsed.refs.empty() || !d.media_executor) {
+    co_return resolve_chat_media(std::move(parsed), owner, now, *d.streams, *d.renderer, d.limits);
+  }
+  co_await asio::post(d.media_executor, asio::use_awaitable);
+  Result<PreparedChat> out =
+      resolve_chat_media(std::move(parsed), owner, now, *d.streams, *d.renderer, d.limits);
+  co_await asio::post(home, asio::use_awaitable);
+  co_return out;
+}
+
+asio::awaitable<void> relay_stream(Backend& backend, PreparedChat prepared, ResponseWriter& w) {
+  bool started = false;
+  std::optional<json::object> held;
+  json::object last_meta;  // id / created / model of the last chunk seen, for a synthetic final
+  auto begin = [&]() -> asio::awaitable<bool> {
+    if (started) co_return true;
+    started = co_await w.begin_stream(http::status::ok, sse_headers());
+    co_return started;
+  };
+  ChunkSink sink = [&](json::object chunk) -> asio::awaitable<bool> {
+    if (!co_await begin()) co_return false;
+    copy_meta(chunk, last_meta);
+    if (held) {
+      if (!co_await w.write(sse_event(*held))) co_return false;
+      held.reset();
+    }
+    if (looks_final(chunk)) {
+      held = std::move(chunk);
+      co_return true;
+    }
+    co_return co_await w.write(sse_event(chunk));
+  };
+
+  const json::array summary = summary_to_json(prepared.summary);
+  Status st = co_await backend.stream(std::move(prepared.call), sink);
+  if (!st.ok()) {
+    if (st.error().code == ErrorCode::cancelled || w.client_gone()) co_return;
+    if (!started) {
+      co_await w.send(error_response(st.error()));
+      co_return;
+    }
+    // Mid-stream failure: what was relayed stays relayed; the error goes out as an event in
+    // the envelope shape (as OpenAI does) and the stream ends without [DONE].
+    if (held) co_await w.write(sse_event(*held));
+    const ErrorHttp eh = error_http(st.error().code);
+    co_await w.write("data: " +
+                     json::serialize(error_body(st.error().message, eh.type, st.error().param,
+                                                to_string(st.error().code))) +
+                     "\n\n");
+    co_await w.end();
+    co_return;
+  }
+  if (!co_await begin()) co_return;
+  if (held) {
+    (*held)["ovs_media"] = summary;
+    if (!co_await w.write(sse_event(*held))) co_return;
+  } else if (!summary.empty()) {
+    json::object final_chunk = last_meta;
+    final_chunk["object"] = "chat.completion.chunk";
+    final_chunk["choices"] = json::array{};
+    final_chunk["ovs_media"] = summary;
+    if (!co_await w.write(sse_event(final_chunk))) co_return;
+  }
+  if (!co_await w.write("data: [DONE]\n\n")) co_return;
+  co_await w.end();
+}
+
+asio::awaitable<void> chat_completions(ChatRouteDeps d, Request& req, ResponseWriter& w) {
+  auto body = parse_json_object(req.message.body());
+  if (!body.ok()) co_return co_await reply_error(w, body.error());
+  auto parsed = parse_chat_request(std::move(*body), d.limits);
+  if (!parsed.ok()) co_return co_await reply_error(w, parsed.error());
+  auto backend = d.models->lookup(parsed->model);
+  if (!backend.ok()) co_return co_await reply_error(w, backend.error());
+
+  auto prepared = co_await prepare_off_thread(d, std::move(*parsed), req.owner, req.received_wall_ms);
+  if (!prepared.ok()) co_return co_await reply_error(w, prepared.error());
+
+  if (prepared->stream) {
+    co_await relay_stream(**backend, std::move(*prepared), w);
+    co_return;
+  }
+
+  const json::array summary = summary_to_json(prepared->summary);
+  auto result = co_await (*backend)->complete(std::move(prepared->call));
+  if (!result.ok()) co_return co_await reply_error(w, result.error());
+  json::object out = std::move(*result);
+  out["ovs_media"] = summary;
+  co_await w.send(json_response(200, out));
+}
+
+asio::awaitable<void> list_models(ChatRouteDeps d, Request&, ResponseWriter& w) {
+  json::array data;
+  for (const ModelInfo& m : d.models->list()) {
+    json::object o;
+    o["id"] = m.id;
+    o["object"] = "model";
+    o["created"] = 0;
+    o["owned_by"] = "sightline";
+    o["status"] = m.health.status;
+    data.push_back(std::move(o));
+  }
+  json::object out;
+  out["object"] = "list";
+  out["data"] = std::move(data);
+  co_await w.send(json_response(200, out));
+}
+
+template <class Fn>
+Handler bound(const ChatRouteDeps& deps, Fn fn) {
+  return [deps, fn](Request& req, ResponseWriter& w) { return fn(deps, req, w); };
+}
+
+}  // namespace
+
+void add_chat_routes(Router& router, const ChatRouteDeps& deps) {
+  router.add(http::verb::post, "/v1/chat/completions", bound(deps, chat_completions));
+  router.add(http::verb::get, "/v1/models", bound(deps, list_models));
+}
+
+}  // namespace sl::api
