@@ -1,0 +1,33 @@
+#include "api/openapi.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "api/ops_handlers.hpp"
+#include "api/stream_handlers.hpp"
+
+namespace sl::api {
+namespace {
+
+TEST(OpenApi, ParsesAndListsEveryRoutedPattern) {
+  auto doc = boost::json::parse(openapi_document()).as_object();
+  EXPECT_EQ(doc.at("openapi").as_string(), "3.1.0");
+  const auto& paths = doc.at("paths").as_object();
+
+  Router router;
+  std::atomic<bool> ready{true};
+  Metrics metrics;
+  add_ops_routes(router, OpsRouteDeps{&metrics, &ready, ""});
+  add_stream_routes(router, StreamRouteDeps{});
+  for (const auto& r : router.routes()) {
+    SCOPED_TRACE(r.pattern);
+    ASSERT_TRUE(paths.contains(r.pattern));
+    std::string method(http::to_string(r.method));
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_TRUE(paths.at(r.pattern).as_object().contains(method)) << method;
+  }
+}
+
+}  // namespace
+}  // namespace sl::api

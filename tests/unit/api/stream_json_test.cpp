@@ -1,0 +1,179 @@
+#include "api/stream_json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+namespace sl::api {
+namespace {
+namespace json = boost::json;
+
+Result<StreamOptions> parse(const char* text, StreamDefaults d = {}) {
+  return parse_create_stream(json::parse(text).as_object(), d);
+}
+
+void expect_param(const char* text, const std::string& param,
+                  ErrorCode code = ErrorCode::invalid_request) {
+  SCOPED_TRACE(text);
+  auto r = parse(text);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, code);
+  EXPECT_EQ(r.error().param, param);
+}
+
+TEST(CreateStreamBody, UrlSourceAndAliases) {
+  for (const char* type : {"url", "rtsp", "hls"}) {
+    std::string body = std::string(R"({"source":{"type":")") + type +
+                       R"(","url":"rtsp://cam/x"}})";
+    auto r = parse(body.c_str());
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->source.type, "url");
+    EXPECT_EQ(r->source.url, "rtsp://cam/x");
+  }
+}
+
+TEST(CreateStreamBody, TestPatternDefaultsAndValues) {
+  auto d = parse(R"({"source":{"type":"test_pattern"}})");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->source.width, 640);
+  EXPECT_EQ(d->source.height, 360);
+  EXPECT_DOUBLE_EQ(d->source.fps, 30.0);
+  auto v = parse(R"({"source":{"type":"test_pattern","width":320,"height":240.0,"fps":12.5}})");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->source.width, 320);
+  EXPECT_EQ(v->source.height, 240);
+  EXPECT_DOUBLE_EQ(v->source.fps, 12.5);
+}
+
+TEST(CreateStreamBody, DefaultsFromOperator) {
+  auto r = parse(R"({"source":{"type":"test_pattern"}})", StreamDefaults{90, 45});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->retention_seconds, 90);
+  EXPECT_TRUE(r->lease);
+  EXPECT_EQ(r->ttl_seconds, 45);
+}
+
+TEST(CreateStreamBody, LeaseForms) {
+  auto off = parse(R"({"source":{"type":"test_pattern"},"lease":false})");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->lease);
+  auto ttl = parse(R"({"source":{"type":"test_pattern"},"lease":{"ttl_seconds":7}})");
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_TRUE(ttl->lease);
+  EXPECT_EQ(ttl->ttl_seconds, 7);
+}
+
+TEST(CreateStreamBody, OptionalFields) {
+  auto r = parse(R"({"source":{"type":"test_pattern"},"name":"cam","retention_seconds":120,
+                    "processing":{"mode":"frame"},"inference":{"prompt":"hi"}})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->name, "cam");
+  EXPECT_EQ(r->retention_seconds, 120);
+  EXPECT_EQ(json::parse(r->processing_json).at("mode").as_string(), "frame");
+  EXPECT_EQ(json::parse(r->inference_json).at("prompt").as_string(), "hi");
+}
+
+TEST(CreateStreamBody, ErrorsNameTheField) {
+  expect_param(R"({})", "source");
+  expect_param(R"({"source":null})", "source");
+  expect_param(R"({"source":"rtsp://x"})", "source");
+  expect_param(R"({"source":{}})", "source.type");
+  expect_param(R"({"source":{"type":5}})", "source.type");
+  expect_param(R"({"source":{"type":"carrier_pigeon"}})", "source.type");
+  expect_param(R"({"source":{"type":"url"}})", "source.url");
+  expect_param(R"({"source":{"type":"url","url":42}})", "source.url");
+  expect_param(R"({"source":{"type":"url","url":""}})", "source.url");
+  expect_param(R"({"source":{"type":"url","url":"x","extra":1}})", "source.extra");
+  expect_param(R"({"source":{"type":"test_pattern","width":"big"}})", "source.width");
+  expect_param(R"({"source":{"type":"test_pattern","width":0}})", "source.width");
+  expect_param(R"({"source":{"type":"test_pattern","height":-1}})", "source.height");
+  expect_param(R"({"source":{"type":"test_pattern","width":1.5}})", "source.width");
+  expect_param(R"({"source":{"type":"test_pattern","fps":0}})", "source.fps");
+  expect_param(R"({"source":{"type":"test_pattern","fps":"x"}})", "source.fps");
+  expect_param(R"({"source":{"type":"test_pattern"},"retention_seconds":"long"})", "retention_seconds");
+  expect_param(R"({"source":{"type":"test_pattern"},"retention_seconds":-5})", "retention_seconds");
+  expect_param(R"({"source":{"type":"test_pattern"},"name":5})", "name");
+  expect_param(R"({"source":{"type":"test_pattern"},"lease":"yes"})", "lease");
+  expect_param(R"({"source":{"type":"test_pattern"},"lease":{"ttl_seconds":-1}})", "lease.ttl_seconds");
+  expect_param(R"({"source":{"type":"test_pattern"},"lease":{"ttl_seconds":"x"}})", "lease.ttl_seconds");
+  expect_param(R"({"source":{"type":"test_pattern"},"processing":[]})", "processing");
+  expect_param(R"({"source":{"type":"test_pattern"},"bogus":1})", "bogus");
+}
+
+TEST(CreateStreamBody, LaterSourceTypesAreUnsupported) {
+  for (const char* t : {"webrtc", "whip", "push"}) {
+    std::string body = std::string(R"({"source":{"type":")") + t + R"("}})";
+    expect_param(body.c_str(), "source.type", ErrorCode::unsupported);
+  }
+}
+
+TEST(RedactUrl, StripsUserinfo) {
+  EXPECT_EQ(redact_url("rtsp://user:pass@cam.local:554/x?y=1"), "rtsp://cam.local:554/x?y=1");
+  EXPECT_EQ(redact_url("rtsp://u:p@ss@cam/x"), "rtsp://cam/x");
+  EXPECT_EQ(redact_url("http://cam/path@x"), "http://cam/path@x");
+  EXPECT_EQ(redact_url("file:///tmp/a.ts"), "file:///tmp/a.ts");
+  EXPECT_EQ(redact_url("not a url"), "not a url");
+}
+
+TEST(StreamJson, AllFieldsWithNullsWhileEmpty) {
+  StreamStatus s;
+  s.id = "abc";
+  s.state = "connecting";
+  s.source.type = "url";
+  s.source.url = "rtsp://admin:hunter2@cam/x";
+  s.created_at_ms = 1000;
+  s.retention_seconds = 600;
+  s.lease = true;
+  s.ttl_seconds = 300;
+  s.expires_at_ms = 301000;
+  auto o = stream_to_json(s);
+  for (const char* k : {"object", "id", "stream_id", "state", "end_reason", "last_error", "source",
+                        "name", "created_at_ms", "first_frame_at_ms", "last_frame_at_ms",
+                        "stream_time_ms", "last_frame_index", "first_available_frame_index",
+                        "recent_fps", "width", "height", "retained_frame_count",
+                        "evicted_frame_count", "retention_seconds", "ttl_seconds",
+                        "expires_at_ms", "lease"})
+    EXPECT_TRUE(o.contains(k)) << k;
+  EXPECT_EQ(o.at("object").as_string(), "stream");
+  EXPECT_EQ(o.at("stream_id").as_string(), "abc");
+  EXPECT_TRUE(o.at("end_reason").is_null());
+  EXPECT_TRUE(o.at("last_error").is_null());
+  EXPECT_TRUE(o.at("first_frame_at_ms").is_null());
+  EXPECT_TRUE(o.at("last_frame_index").is_null());
+  EXPECT_TRUE(o.at("first_available_frame_index").is_null());
+  EXPECT_EQ(o.at("source").at("url").as_string(), "rtsp://cam/x");
+  EXPECT_EQ(o.at("ttl_seconds").as_int64(), 300);
+  EXPECT_TRUE(o.at("lease").as_bool());
+}
+
+TEST(StreamJson, LiveValuesAndTestPatternSource) {
+  StreamStatus s;
+  s.id = "demo";
+  s.state = "ended";
+  s.end_reason = "deleted";
+  s.last_error = "boom";
+  s.source.type = "test_pattern";
+  s.first_frame_at_ms = 5;
+  s.last_frame_index = 41;
+  s.first_available_frame_index = 0;
+  s.width = 640;
+  s.height = 360;
+  auto o = stream_to_json(s);
+  EXPECT_EQ(o.at("end_reason").as_string(), "deleted");
+  EXPECT_EQ(o.at("last_error").as_string(), "boom");
+  EXPECT_EQ(o.at("last_frame_index").as_int64(), 41);
+  EXPECT_EQ(o.at("first_available_frame_index").as_int64(), 0);
+  EXPECT_EQ(o.at("source").at("width").as_int64(), 640);
+  EXPECT_FALSE(o.at("source").as_object().contains("url"));
+  EXPECT_TRUE(o.at("ttl_seconds").is_null());
+  EXPECT_TRUE(o.at("expires_at_ms").is_null());
+}
+
+TEST(StreamJson, Keepalive) {
+  auto o = keepalive_to_json(KeepaliveResult{"s", 10, 300, 5});
+  EXPECT_EQ(o.size(), 4u);
+  EXPECT_EQ(o.at("expires_at_ms").as_int64(), 10);
+}
+
+}  // namespace
+}  // namespace sl::api
