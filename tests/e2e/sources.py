@@ -220,8 +220,11 @@ class FfmpegListener:
 
 
 def _tcp_listening(port: int) -> bool:
+    """Whether something listens on (or, a one-client listener, has accepted on) the port."""
     # Probing with connect() would make a one-client ffmpeg listener serve (and exit for) us, so
-    # read the kernel's listen table instead.
+    # read the kernel's socket table instead. An ffmpeg listener closes its listening socket
+    # once it accepts, and a reconnecting client may get there first: an established
+    # connection on the port counts as up too.
     want = f":{port:04X}"
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -230,7 +233,7 @@ def _tcp_listening(port: int) -> bool:
             continue
         for line in lines:
             parts = line.split()
-            if len(parts) > 3 and parts[1].endswith(want) and parts[3] == "0A":
+            if len(parts) > 3 and parts[1].endswith(want) and parts[3] in ("0A", "01"):
                 return True
     return False
 

@@ -1,7 +1,11 @@
 """Hostile or broken inputs: unreachable cameras, garbage video, absurd sizes, junk queries. The
 server reports the problem on the stream and stays healthy."""
 
+import functools
+import os
+import random
 import socket
+import time
 
 import pytest
 
@@ -66,12 +70,64 @@ def test_truncated_file(server, api):
 
 
 def test_file_that_is_not_video(server, api):
-    p = server.file_root / "notes.txt"
-    p.write_text("this is not a video\n" * 100)
+    # Fixed random bytes (a text file would not do: FFmpeg's "tty" demuxer renders text as
+    # video; and some random inputs probe as an empty stream of another format).
+    p = server.file_root / "noise.mp4"
+    p.write_bytes(random.Random(7).randbytes(200_000))
     s = api.create_url(f"file://{p}")
     st = api.wait_stream(s["id"], lambda x: bool(x["last_error"]) or x["state"] == "failed",
                          20, "an error")
     assert st["last_frame_index"] is None
+    assert_healthy(server)
+
+
+@pytest.mark.sources
+@pytest.mark.parametrize("ref", ["absolute", "relative"])
+def test_playlist_cannot_escape_the_file_root(server, api, tmp_path, ref):
+    # A playlist inside the root that points at media outside it must not play: file:// sources
+    # are confined to --allow-file-root, also through demuxers that open further files (HLS).
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    seg = sources.make_barcode_file(outside / "seg.ts", seconds=2)
+    target = f"file://{seg}" if ref == "absolute" else os.path.relpath(seg, server.file_root)
+    playlist = server.file_root / f"escape-{ref}.m3u8"
+    playlist.write_text("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
+                        f"#EXTINF:2.0,\n{target}\n#EXT-X-ENDLIST\n")
+    r = api.post("/v1/streams", json={"source": {"type": "url", "url": f"file://{playlist}"}})
+    if r.status_code == 201:
+        sid = r.json()["id"]
+        st = api.wait_stream(sid, lambda x: bool(x["last_error"]) or x["state"] in
+                             ("ended", "failed") or x["last_frame_index"] is not None, 20,
+                             "an outcome")
+        time.sleep(1)
+        st = api.stream(sid)
+        assert st["last_frame_index"] is None, (
+            f"frames read from outside the file root through a playlist: {st}")
+    else:
+        assert_error(r, 400, ("invalid_request", "unsupported"), param="source.url")
+    assert_healthy(server)
+
+
+@pytest.mark.sources
+def test_remote_playlist_cannot_read_local_files(server, api, tmp_path, cleanup):
+    # The classic FFmpeg HLS hole: a playlist fetched over HTTP (any API user can point a
+    # stream at one) listing file:// segments. Local files must never be read this way.
+    local = tmp_path / "private"
+    local.mkdir()
+    seg = sources.make_barcode_file(local / "seg.ts", seconds=2)
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "evil.m3u8").write_text("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
+                                   f"#EXTINF:2.0,\nfile://{seg}\n#EXT-X-ENDLIST\n")
+    http = sources.HttpServerThread(
+        functools.partial(sources._QuietHandler, directory=str(web)))
+    cleanup(http)
+    s = api.create_url(f"http://127.0.0.1:{http.port}/evil.m3u8")
+    api.wait_stream(s["id"], lambda x: bool(x["last_error"]) or x["state"] in ("ended", "failed")
+                    or x["last_frame_index"] is not None, 20, "an outcome")
+    time.sleep(1)
+    st = api.stream(s["id"])
+    assert st["last_frame_index"] is None, f"a remote playlist made the server read {seg}: {st}"
     assert_healthy(server)
 
 
@@ -102,7 +158,7 @@ def test_absurd_resolution_is_400(api):
 
 
 @pytest.mark.parametrize("path", [
-    "/v1/streams?%", "/v1/streams/%zz", "/v1/streams/%00/frame", "/v1/streams/a%2Fb/frame",
+    "/v1/streams/%zz", "/v1/streams/%00/frame", "/v1/streams/a%2Fb/frame",
     "/v1/streams/" + "a" * 5000, "/v1/streams/x/frame?" + "&".join(["a=1"] * 2000),
     "/v1/streams/x/frame?frame_index=1&&&&", "/v1/streams/x/frame?=1", "/v1/streams/x/frame?&",
 ])

@@ -148,8 +148,10 @@ def test_body_over_limit_is_413(start_server):
 
 def test_body_under_limit_is_accepted(start_server):
     srv = start_server("--max-body-bytes", "65536")
-    body = json.dumps({"source": {"type": "test_pattern", "width": 64, "height": 64, "fps": 5},
-                       "name": "x" * 1000})
+    # Just under the limit, padded with JSON whitespace.
+    body = json.dumps({"source": {"type": "test_pattern", "width": 64, "height": 64, "fps": 5}})
+    body = body[:-1] + " " * (65536 - len(body)) + "}"
+    assert len(body) == 65536
     r = srv.api(0).post("/v1/streams", data=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 201, r.text
 
@@ -165,3 +167,55 @@ def test_bad_http_does_not_hurt_the_server(server):
                 pass
     status, _, _ = raw_request(server.port, "GET", "/healthz")
     assert status == 200
+
+
+def test_cors_preflight_and_actual_request(start_server):
+    origin = "http://app.example.test"
+    srv = start_server("--cors-origin", origin)
+    anon = srv.api(None)
+    # Preflight: browsers send no Authorization, so it must not need a key.
+    r = anon.request("OPTIONS", "/v1/streams", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert r.status_code in (200, 204), r.text
+    assert r.headers.get("Access-Control-Allow-Origin") in (origin, "*"), r.headers
+    assert "POST" in r.headers.get("Access-Control-Allow-Methods", "").upper(), r.headers
+    allowed = r.headers.get("Access-Control-Allow-Headers", "").lower()
+    assert "authorization" in allowed and "content-type" in allowed, r.headers
+
+    r = srv.api(0).get("/v1/streams", headers={"Origin": origin})
+    assert r.status_code == 200
+    assert r.headers.get("Access-Control-Allow-Origin") == origin, r.headers
+    assert "origin" in r.headers.get("Vary", "").lower(), r.headers
+    # Errors carry CORS headers too, or a browser app could not read them.
+    r = anon.get("/v1/streams", headers={"Origin": origin})
+    assert r.status_code == 401 and r.headers.get("Access-Control-Allow-Origin") == origin
+
+    # An origin not on the list gets no CORS grant.
+    r = anon.request("OPTIONS", "/v1/streams", headers={
+        "Origin": "http://evil.example.test", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in r.headers, r.headers
+    r = srv.api(0).get("/v1/streams", headers={"Origin": "http://evil.example.test"})
+    assert "Access-Control-Allow-Origin" not in r.headers, r.headers
+
+
+def test_no_cors_headers_without_configuration(server):
+    r = server.api(0).get("/v1/streams", headers={"Origin": "http://app.example.test"})
+    assert r.status_code == 200
+    assert "Access-Control-Allow-Origin" not in r.headers, r.headers
+
+
+def test_metrics_token(start_server):
+    srv = start_server("--metrics-token", "metrics-secret")
+    assert srv.api(None).get("/metrics").status_code == 401
+    assert srv.api("metrics-secret").get("/metrics").status_code == 200
+    assert srv.api(None).get("/healthz").status_code == 200
+
+
+def test_generated_key_when_none_is_configured(start_server):
+    srv = start_server(keys=[])
+    log = srv.log()
+    m = re.search(r"API key: (\S{16,})", log)
+    assert m, f"no generated key printed:\n{log[-2000:]}"
+    assert srv.api(m.group(1)).get("/v1/streams").status_code == 200
+    assert_error(srv.api(None).get("/v1/streams"), 401, "invalid_api_key")

@@ -55,7 +55,9 @@ def test_live_source(api, workdir, cleanup, kind):
     assert barcode.diff(b1, b2) == i2 - i1, (i1, b1, i2, b2)
     st = api.stream(s["id"])
     assert st["state"] == "active"
-    assert 15 <= st["recent_fps"] <= 40, st["recent_fps"]
+    # HLS starts a few segments behind the live edge and catches up in a burst, so its recent
+    # rate may read high for a while; the others arrive at the camera's rate.
+    assert 15 <= st["recent_fps"] <= (100 if kind == "hls" else 40), st["recent_fps"]
 
 
 @pytest.mark.parametrize("suffix", ["mp4", "ts"])
