@@ -207,7 +207,9 @@ json::object source_to_json(const SourceSpec& s) {
   if (s.type == "test_pattern") {
     o["width"] = s.width;
     o["height"] = s.height;
-    o["fps"] = s.fps;
+    // Integral rates (the usual case) as integers: 30, not 3E1.
+    if (std::floor(s.fps) == s.fps && std::fabs(s.fps) < 1e9) o["fps"] = static_cast<int64_t>(s.fps);
+    else o["fps"] = s.fps;
   } else {
     o["url"] = redact_url(s.url);
   }

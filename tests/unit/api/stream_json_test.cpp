@@ -164,6 +164,9 @@ TEST(StreamJson, LiveValuesAndTestPatternSource) {
   EXPECT_EQ(o.at("last_frame_index").as_int64(), 41);
   EXPECT_EQ(o.at("first_available_frame_index").as_int64(), 0);
   EXPECT_EQ(o.at("source").at("width").as_int64(), 640);
+  EXPECT_EQ(o.at("source").at("fps").as_int64(), 30);
+  s.source.fps = 12.5;
+  EXPECT_DOUBLE_EQ(stream_to_json(s).at("source").at("fps").as_double(), 12.5);
   EXPECT_FALSE(o.at("source").as_object().contains("url"));
   EXPECT_TRUE(o.at("ttl_seconds").is_null());
   EXPECT_TRUE(o.at("expires_at_ms").is_null());
