@@ -47,12 +47,19 @@ class VideoSampler : public ::testing::Test {
     const std::string remux = "ffmpeg -hide_banner -loglevel error -y -i " + file.string() +
                               " -c copy -f mpegts " + ts.string();
     if (std::system(remux.c_str()) == 0) ts_ = read_file(ts);
+    // One frame wider than the 7680-pixel limit (cheap: 16 rows).
+    const fs::path wide = dir_ / "wide.mp4";
+    const std::string wide_cmd =
+        "ffmpeg -hide_banner -loglevel error -y -f lavfi -i color=c=gray:size=7702x16:rate=1 "
+        "-frames:v 1 -c:v libx264 " + wide.string();
+    if (std::system(wide_cmd.c_str()) == 0) wide_ = read_file(wide);
   }
   static void TearDownTestSuite() {
     if (!dir_.empty()) fs::remove_all(dir_);
     dir_.clear();
     mp4_.clear();
     ts_.clear();
+    wide_.clear();
   }
   void SetUp() override {
     if (mp4_.empty()) GTEST_SKIP() << "the ffmpeg CLI with libx264 is needed to make test media";
@@ -72,6 +79,7 @@ class VideoSampler : public ::testing::Test {
   static inline fs::path dir_;
   static inline Bytes mp4_;
   static inline Bytes ts_;
+  static inline Bytes wide_;
 };
 
 TEST_F(VideoSampler, OneFramePerSecondPicksFramesZeroThirtySixty) {
@@ -127,6 +135,14 @@ TEST_F(VideoSampler, TruncatedTransportStreamYieldsTheFramesBeforeTheCut) {
   EXPECT_EQ(codes.front(), 0);
   EXPECT_TRUE(std::is_sorted(codes.begin(), codes.end()));
   EXPECT_LT(codes.back(), 90);
+}
+
+TEST_F(VideoSampler, FramesOverTheSizeLimitAreRefused) {
+  ASSERT_FALSE(wide_.empty());
+  auto frames = sample_video(wide_, 1.0, 1, 0);
+  ASSERT_FALSE(frames.ok());
+  EXPECT_EQ(frames.error().code, ErrorCode::payload_too_large);
+  EXPECT_NE(frames.error().message.find("7702x16"), std::string::npos) << frames.error().message;
 }
 
 TEST(VideoSamplerInput, GarbageIsACleanError) {
