@@ -162,34 +162,22 @@ Status read_ingest(const json::object& obj, IngestSettings& s) {
   return {};
 }
 
-Status read_backends(const json::value& v, std::vector<BackendSpec>& out) {
-  if (!v.is_array()) return bad("backends", "'backends' must be an array");
-  std::vector<BackendSpec> list;
-  const auto& arr = v.as_array();
-  for (size_t i = 0; i < arr.size(); ++i) {
-    std::string prefix = "backends[" + std::to_string(i) + "]";
-    if (arr[i].is_string()) {
-      auto b = parse_backend_flag(arr[i].as_string());
-      if (!b.ok()) return bad(prefix, prefix + ": " + b.error().message);
-      list.push_back(std::move(*b));
-      continue;
-    }
-    if (!arr[i].is_object()) return bad(prefix, "'" + prefix + "' must be an object");
-    ObjectReader r(arr[i].as_object(), prefix);
-    SL_TRY(r.unknown_keys({"model", "base_url", "api_key_env", "video"}));
-    BackendSpec b;
-    SL_TRY(r.string("model", b.model));
-    SL_TRY(r.string("base_url", b.base_url));
-    SL_TRY(r.string("api_key_env", b.api_key_env));
-    SL_TRY(r.string("video", b.video));
-    // Re-check through the flag parser so both forms obey the same rules.
-    std::string flag = b.model + "=" + b.base_url + (b.api_key_env.empty() ? "" : ";api_key_env=" + b.api_key_env) +
-                       ";video=" + b.video;
-    auto checked = parse_backend_flag(flag);
-    if (!checked.ok()) return bad(prefix, prefix + ": " + checked.error().message);
-    list.push_back(std::move(b));
-  }
-  out = std::move(list);
+Status read_chat(const json::object& obj, ChatSettings& s) {
+  ObjectReader r(obj, "chat");
+  SL_TRY(r.unknown_keys({"max_refs_per_request", "max_frames_per_request", "max_data_url_bytes",
+                         "jpeg_quality", "media_threads"}));
+  SL_TRY(r.integer("max_refs_per_request", s.max_refs_per_request, 1, 10'000));
+  SL_TRY(r.integer("max_frames_per_request", s.max_frames_per_request, 1, 100'000));
+  SL_TRY(r.integer("max_data_url_bytes", s.max_data_url_bytes, 1, kMaxI64));
+  SL_TRY(r.integer("jpeg_quality", s.jpeg_quality, 1, 100));
+  SL_TRY(r.integer("media_threads", s.media_threads, 1, 256));
+  return {};
+}
+
+Status read_backends(const json::value& v, std::vector<HttpBackendConfig>& out) {
+  auto list = parse_backends_json(v);
+  if (!list.ok()) return list.error();
+  out = std::move(*list);
   return {};
 }
 
@@ -281,41 +269,6 @@ Result<std::pair<std::string, uint16_t>> parse_listen(std::string_view text) {
   return std::make_pair(host, static_cast<uint16_t>(p));
 }
 
-Result<BackendSpec> parse_backend_flag(std::string_view text) {
-  BackendSpec b;
-  size_t eq = text.find('=');
-  if (eq == std::string_view::npos || eq == 0)
-    return bad("backends", "backend must look like MODEL=BASE_URL[;api_key_env=VAR][;video=frames|native]");
-  b.model = std::string(text.substr(0, eq));
-  std::string_view rest = text.substr(eq + 1);
-  size_t semi = rest.find(';');
-  b.base_url = std::string(rest.substr(0, semi));
-  if (b.base_url.rfind("http://", 0) != 0 && b.base_url.rfind("https://", 0) != 0)
-    return bad("backends", "backend base URL must start with http:// or https://, got '" + b.base_url + "'");
-  while (semi != std::string_view::npos) {
-    rest = rest.substr(semi + 1);
-    semi = rest.find(';');
-    std::string_view opt = rest.substr(0, semi);
-    if (opt.empty()) continue;
-    size_t oeq = opt.find('=');
-    std::string key(opt.substr(0, oeq));
-    std::string value = oeq == std::string_view::npos ? std::string() : std::string(opt.substr(oeq + 1));
-    if (key == "api_key_env") {
-      if (value.empty()) return bad("backends", "api_key_env needs a variable name");
-      b.api_key_env = value;
-    } else if (key == "video") {
-      if (value != "frames" && value != "native")
-        return bad("backends", "video must be frames or native, not '" + value + "'");
-      b.video = value;
-    } else {
-      return bad("backends", "unknown backend option '" + key + "'");
-    }
-  }
-  if (b.video != "frames" && b.video != "native")
-    return bad("backends", "video must be frames or native, not '" + b.video + "'");
-  return b;
-}
-
 Result<ModelSpec> parse_model_flag(std::string_view text) {
   size_t eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
@@ -342,7 +295,7 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   const json::object& root = doc.as_object();
   ObjectReader r(root, "");
   SL_TRY(r.unknown_keys({"listen", "api_keys", "data_dir", "demo", "insecure_no_auth",
-                         "allow_file_root", "limits", "streams", "ingest", "cors_origins",
+                         "allow_file_root", "limits", "streams", "ingest", "chat", "cors_origins",
                          "metrics_token", "threads", "backends", "models", "log_level",
                          "shutdown_grace_ms"}));
   std::string listen;
@@ -370,6 +323,8 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   if (sec) SL_TRY(read_streams(*sec, c.streams));
   SL_TRY(section(root, "ingest", sec));
   if (sec) SL_TRY(read_ingest(*sec, c.ingest));
+  SL_TRY(section(root, "chat", sec));
+  if (sec) SL_TRY(read_chat(*sec, c.chat));
   if (const json::value* b = r.get("backends")) SL_TRY(read_backends(*b, c.backends));
   if (const json::value* m = r.get("models")) SL_TRY(read_models(*m, c.models));
   return {};
@@ -422,9 +377,9 @@ Result<AppConfig> load_config(const CliOptions& cli, const std::optional<std::st
   if (cli.log_level) c.log_level = *cli.log_level;
   if (cli.shutdown_grace_ms) c.shutdown_grace_ms = *cli.shutdown_grace_ms;
   if (!cli.backends.empty()) {
-    std::vector<BackendSpec> list;
+    std::vector<HttpBackendConfig> list;
     for (const auto& f : cli.backends) {
-      auto b = parse_backend_flag(f);
+      auto b = parse_backend_spec(f);
       if (!b.ok()) return b.error();
       list.push_back(std::move(*b));
     }

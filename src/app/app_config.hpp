@@ -12,16 +12,10 @@
 #include <vector>
 
 #include "app/cli.hpp"
+#include "backends/backend_config.hpp"
 #include "core/status.hpp"
 
 namespace sl::app {
-
-struct BackendSpec {
-  std::string model;
-  std::string base_url;      // OpenAI-compatible base URL, ends in /v1
-  std::string api_key_env;   // name of the environment variable holding the upstream key
-  std::string video = "frames";  // frames | native
-};
 
 struct ModelSpec {
   std::string model;
@@ -60,6 +54,15 @@ struct IngestSettings {
   int max_height = 4320;
 };
 
+// Chat Completions: per-request limits and the pool that resolves/renders references.
+struct ChatSettings {
+  int max_refs_per_request = 32;
+  int64_t max_frames_per_request = 512;
+  int64_t max_data_url_bytes = 20ll << 20;
+  int jpeg_quality = 85;
+  int media_threads = 2;
+};
+
 struct AppConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
@@ -71,10 +74,11 @@ struct AppConfig {
   LimitsSettings limits;
   StreamsSettings streams;
   IngestSettings ingest;
+  ChatSettings chat;
   std::vector<std::string> cors_origins;
   std::string metrics_token;
   int threads = 0;  // 0: one per CPU core
-  std::vector<BackendSpec> backends;
+  std::vector<HttpBackendConfig> backends;  // parsed by backends/backend_config.hpp
   std::vector<ModelSpec> models;
   std::string log_level = "info";
   int64_t shutdown_grace_ms = 10'000;
@@ -92,7 +96,6 @@ std::optional<std::string> ensure_api_key(AppConfig& config);
 
 // Parsers shared by flags and the file.
 Result<std::pair<std::string, uint16_t>> parse_listen(std::string_view text);
-Result<BackendSpec> parse_backend_flag(std::string_view text);
 Result<ModelSpec> parse_model_flag(std::string_view text);
 std::vector<std::string> split_keys(std::string_view comma_separated);
 

@@ -11,15 +11,19 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api/api_pipeline.hpp"
+#include "api/chat_handlers.hpp"
 #include "api/http_server.hpp"
 #include "api/ops_handlers.hpp"
 #include "api/stream_handlers.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "backends/model_router.hpp"
+#include "media/ffmpeg_log.hpp"
 #include "refs/frame_renderer.hpp"
 #include "streams/stream_manager.hpp"
 
@@ -86,12 +90,13 @@ asio::awaitable<void> tick_loop(StreamManager& streams, const std::atomic<bool>&
 
 int run_server(const AppConfig& config, const std::optional<std::string>& generated_key) {
   log::set_level(to_level(config.log_level));
+  set_ffmpeg_log_level(to_level(config.log_level));
   for (const auto& m : config.models)
     log::warn("app", "--model " + m.model + "=" + m.checkpoint_dir +
                          ": the in-process engine is not built yet; ignoring it");
   for (const auto& b : config.backends)
-    log::info("app", "backend " + b.model + " -> " + b.base_url + " (video=" + b.video +
-                         "); chat completions arrive with a later release");
+    log::info("app", "backend " + b.model + " -> " + b.base_url + " (video=" +
+                         std::string(to_string(b.video)) + ")");
   if (config.insecure_no_auth)
     log::warn("app", "--insecure-no-auth: every request is accepted without an API key");
 
@@ -100,6 +105,13 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   StreamManager streams(streams_config(config), clock, metrics);
   FrameRenderer renderer;
   std::atomic<bool> ready{false};
+  // Decoding old frames and building MP4s must not stall the network threads.
+  asio::thread_pool media_pool(static_cast<size_t>(config.chat.media_threads));
+  auto models = make_http_router(config.backends, media_pool.get_executor());
+  if (!models.ok()) {
+    std::fprintf(stderr, "sightline: %s\n", models.error().message.c_str());
+    return 2;
+  }
 
   api::Router router;
   api::add_ops_routes(router, api::OpsRouteDeps{&metrics, &ready, config.metrics_token});
@@ -107,6 +119,13 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
       router, api::StreamRouteDeps{&streams, &renderer,
                                    api::StreamDefaults{config.streams.default_retention_seconds,
                                                        config.streams.default_ttl_seconds}});
+  api::ChatLimits chat_limits;
+  chat_limits.max_refs = config.chat.max_refs_per_request;
+  chat_limits.max_frames = config.chat.max_frames_per_request;
+  chat_limits.max_data_url_bytes = static_cast<size_t>(config.chat.max_data_url_bytes);
+  chat_limits.jpeg_quality = config.chat.jpeg_quality;
+  api::add_chat_routes(router, api::ChatRouteDeps{&streams, &renderer, &*models, chat_limits,
+                                                  media_pool.get_executor()});
   api::KeyRing keys =
       config.insecure_no_auth ? api::KeyRing::insecure() : api::KeyRing(config.api_keys);
   api::ApiPipeline pipeline(std::move(router), std::move(keys),
@@ -190,6 +209,7 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  media_pool.join();
   log::info("app", "stopped");
   return exit_code.load();
 }

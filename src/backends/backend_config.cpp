@@ -50,7 +50,8 @@ Status apply_option(HttpBackendConfig& c, std::string_view key, std::string_view
   } else if (key == "idle_timeout_ms") {
     return parse_timeout(key, value, c.idle_timeout_ms, param);
   } else {
-    return config_error(param, "unknown backend option '" + std::string(key) + "'");
+    // `param` is the field's path in a config file ("backends[0].url") or "--backend".
+    return config_error(param, "unknown backend option '" + std::string(key) + "' (" + param + ")");
   }
   return Status();
 }
@@ -106,8 +107,14 @@ Result<HttpBackendConfig> parse_backend_spec(std::string_view spec) {
 
 Result<HttpBackendConfig> parse_backend_json(const json::value& value, const std::string& param,
                                              std::string_view model) {
+  if (const json::string* spec = value.if_string()) {
+    // The command-line spelling is accepted in the file too.
+    auto c = parse_backend_spec(std::string_view(spec->data(), spec->size()));
+    if (!c) return config_error(param, param + ": " + c.error().message);
+    return c;
+  }
   const json::object* o = value.if_object();
-  if (o == nullptr) return config_error(param, param + " must be an object");
+  if (o == nullptr) return config_error(param, param + " must be an object or a MODEL=BASE_URL string");
   HttpBackendConfig c;
   c.model = model;
   for (const auto& [key, v] : *o) {

@@ -72,10 +72,10 @@ TEST(AppConfig, FullFile) {
   EXPECT_EQ(c.ingest.max_reconnects, 3);
   EXPECT_EQ(c.cors_origins.front(), "https://app.example");
   ASSERT_EQ(c.backends.size(), 2u);
-  EXPECT_EQ(c.backends[0].video, "native");
+  EXPECT_EQ(c.backends[0].video, VideoMode::native);
   EXPECT_EQ(c.backends[0].api_key_env, "K");
   EXPECT_EQ(c.backends[1].base_url, "https://other/v1");
-  EXPECT_EQ(c.backends[1].video, "frames");
+  EXPECT_EQ(c.backends[1].video, VideoMode::frames);
   ASSERT_EQ(c.models.size(), 1u);
   EXPECT_EQ(c.models[0].checkpoint_dir, "/ckpt");
   EXPECT_EQ(c.log_level, "warn");
@@ -165,15 +165,15 @@ TEST(AppConfig, BadFlagValuesAreErrors) {
 }
 
 TEST(AppConfig, BackendAndModelFlags) {
-  auto b = parse_backend_flag("qwen=http://127.0.0.1:8000/v1;api_key_env=UP_KEY;video=native");
+  auto b = parse_backend_spec("qwen=http://127.0.0.1:8000/v1;api_key_env=UP_KEY;video=native");
   ASSERT_TRUE(b.ok()) << b.error().message;
   EXPECT_EQ(b->model, "qwen");
   EXPECT_EQ(b->base_url, "http://127.0.0.1:8000/v1");
   EXPECT_EQ(b->api_key_env, "UP_KEY");
-  EXPECT_EQ(b->video, "native");
-  auto plain = parse_backend_flag("m=https://api.example/v1");
+  EXPECT_EQ(b->video, VideoMode::native);
+  auto plain = parse_backend_spec("m=https://api.example/v1");
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->video, "frames");
+  EXPECT_EQ(plain->video, VideoMode::frames);
   EXPECT_TRUE(plain->api_key_env.empty());
   auto m = parse_model_flag("small=/models/small");
   ASSERT_TRUE(m.ok());
