@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/error_response.hpp"
+#include "refs/remote_video.hpp"
 
 namespace sl::api {
 namespace json = boost::json;
@@ -122,21 +123,38 @@ asio::awaitable<void> relay_stream(Backend& backend, PreparedChat prepared, Resp
 asio::awaitable<void> chat_completions(ChatRouteDeps d, Request& req, ResponseWriter& w) {
   auto body = parse_json_object(req.message.body());
   if (!body.ok()) co_return co_await reply_error(w, body.error());
-  auto parsed = parse_chat_request(std::move(*body), d.limits);
+  // The backend decides whether video URLs must be fetched, so find it first; a missing or
+  // malformed model is reported by the request parser below.
+  std::shared_ptr<Backend> backend;
+  if (const json::value* m = body->if_contains("model"); m && m->is_string()) {
+    auto found = d.models->lookup(std::string_view(m->get_string()));
+    if (!found.ok()) co_return co_await reply_error(w, found.error());
+    backend = *found;
+  }
+  auto parsed = parse_chat_request(std::move(*body), d.limits,
+                                   backend && !backend->accepts_video_urls());
   if (!parsed.ok()) co_return co_await reply_error(w, parsed.error());
-  auto backend = d.models->lookup(parsed->model);
-  if (!backend.ok()) co_return co_await reply_error(w, backend.error());
+  for (PendingRef& ref : parsed->refs) {
+    if (!ref.remote_video) continue;
+    auto bytes = co_await load_media_url(ref.url, d.fetch, d.limits.max_data_url_bytes);
+    if (!bytes.ok()) {
+      Error e = bytes.error();
+      e.param = ref.param;
+      co_return co_await reply_error(w, e);
+    }
+    ref.fetched = std::move(*bytes);
+  }
 
   auto prepared = co_await prepare_off_thread(d, std::move(*parsed), req.owner, req.received_wall_ms);
   if (!prepared.ok()) co_return co_await reply_error(w, prepared.error());
 
   if (prepared->stream) {
-    co_await relay_stream(**backend, std::move(*prepared), w);
+    co_await relay_stream(*backend, std::move(*prepared), w);
     co_return;
   }
 
   const json::array summary = summary_to_json(prepared->summary);
-  auto result = co_await (*backend)->complete(std::move(prepared->call));
+  auto result = co_await backend->complete(std::move(prepared->call));
   if (!result.ok()) co_return co_await reply_error(w, result.error());
   json::object out = std::move(*result);
   out["ovs_media"] = summary;

@@ -11,6 +11,7 @@
 #include "api/chat_media.hpp"
 #include "api/router.hpp"
 #include "backends/model_router.hpp"
+#include "refs/address_policy.hpp"
 #include "refs/frame_renderer.hpp"
 #include "streams/stream_manager.hpp"
 
@@ -21,6 +22,7 @@ struct ChatRouteDeps {
   const FrameRenderer* renderer = nullptr;
   const ModelRouter* models = nullptr;
   ChatLimits limits;
+  FetchPolicy fetch;                            // for video URLs the server must fetch itself
   boost::asio::any_io_executor media_executor;  // where references are resolved and rendered
 };
 

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "refs/remote_video.hpp"
+
 namespace sl::api {
 namespace json = boost::json;
 namespace {
@@ -38,8 +40,23 @@ Status check_data_url(std::string_view url, const ChatLimits& limits, const std:
 
 // Validates one content part and, when it is an ovs:// reference, records it and replaces the
 // part with a placeholder.
+Status add_placeholder(json::value& part_value, PendingRef ref, ParsedChat& out,
+                       const ChatLimits& limits) {
+  if (static_cast<int>(out.refs.size()) >= limits.max_refs)
+    return make_error(ErrorCode::invalid_reference,
+                      "More than " + std::to_string(limits.max_refs) +
+                          " media references in one request (chat.max_refs_per_request).",
+                      ref.param);
+  json::object placeholder;
+  placeholder["type"] = kOvsMediaPartType;
+  placeholder["index"] = static_cast<int64_t>(out.refs.size());
+  out.refs.push_back(std::move(ref));
+  part_value = std::move(placeholder);
+  return {};
+}
+
 Status visit_part(json::value& part_value, const std::string& path, ParsedChat& out,
-                  const ChatLimits& limits) {
+                  const ChatLimits& limits, bool fetch_video_urls) {
   if (!part_value.is_object()) return bad("A content part must be an object.", path);
   json::object& part = part_value.get_object();
   json::value* type_v = part.if_contains("type");
@@ -51,27 +68,28 @@ Status visit_part(json::value& part_value, const std::string& path, ParsedChat& 
   const std::string url_path = path + "." + type + ".url";
   if (!url) return bad("'" + type + "' must be an object with a string 'url'.", path + "." + type);
   const std::string_view u(url->data(), url->size());
-  if (u.rfind("data:", 0) == 0) return check_data_url(u, limits, url_path);
-  if (!is_ovs_url(u)) return {};  // http(s) passes through unchanged
-
-  if (static_cast<int>(out.refs.size()) >= limits.max_refs)
-    return make_error(ErrorCode::invalid_reference,
-                      "More than " + std::to_string(limits.max_refs) +
-                          " ovs:// references in one request (chat.max_refs_per_request).",
-                      url_path);
+  const bool is_data = u.rfind("data:", 0) == 0;
+  if (is_data) {
+    if (auto st = check_data_url(u, limits, url_path); !st.ok()) return st;
+  }
+  if (!is_ovs_url(u)) {
+    const bool is_http = u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
+    // Images and, for video-capable backends, videos pass through unchanged.
+    if (type != "video_url" || !fetch_video_urls || !(is_http || is_data)) return {};
+    PendingRef remote;
+    remote.url = std::string(u);
+    remote.param = url_path;
+    remote.remote_video = true;
+    return add_placeholder(part_value, std::move(remote), out, limits);
+  }
   auto ref = parse_ovs_url(u, type == "image_url" ? RefKind::image : RefKind::video, url_path);
   if (!ref.ok()) return ref.error();
-  const int64_t index = static_cast<int64_t>(out.refs.size());
-  out.refs.push_back(PendingRef{std::move(*ref), std::string(u), url_path});
-  json::object placeholder;
-  placeholder["type"] = kOvsMediaPartType;
-  placeholder["index"] = index;
-  part_value = std::move(placeholder);
-  return {};
+  return add_placeholder(part_value, PendingRef{std::move(*ref), std::string(u), url_path, false, {}},
+                         out, limits);
 }
 
 Status visit_message(json::value& msg_value, const std::string& path, ParsedChat& out,
-                     const ChatLimits& limits) {
+                     const ChatLimits& limits, bool fetch_video_urls) {
   if (!msg_value.is_object()) return bad("Each message must be an object.", path);
   json::object& msg = msg_value.get_object();
   json::value* role = msg.if_contains("role");
@@ -87,7 +105,8 @@ Status visit_message(json::value& msg_value, const std::string& path, ParsedChat
     return bad("'content' must be a string, an array of parts, or null.", path + ".content");
   json::array& parts = content->get_array();
   for (size_t i = 0; i < parts.size(); ++i) {
-    auto st = visit_part(parts[i], path + ".content[" + std::to_string(i) + "]", out, limits);
+    auto st = visit_part(parts[i], path + ".content[" + std::to_string(i) + "]", out, limits,
+                         fetch_video_urls);
     if (!st.ok()) return st;
   }
   return {};
@@ -95,7 +114,8 @@ Status visit_message(json::value& msg_value, const std::string& path, ParsedChat
 
 }  // namespace
 
-Result<ParsedChat> parse_chat_request(json::object body, const ChatLimits& limits) {
+Result<ParsedChat> parse_chat_request(json::object body, const ChatLimits& limits,
+                                      bool fetch_video_urls) {
   ParsedChat out;
   json::value* model = body.if_contains("model");
   if (!model || !model->is_string() || model->get_string().empty())
@@ -113,7 +133,8 @@ Result<ParsedChat> parse_chat_request(json::object body, const ChatLimits& limit
     return bad("'messages' is required and must be a non-empty array.", "messages");
   json::array& list = messages->get_array();
   for (size_t i = 0; i < list.size(); ++i) {
-    auto st = visit_message(list[i], "messages[" + std::to_string(i) + "]", out, limits);
+    auto st = visit_message(list[i], "messages[" + std::to_string(i) + "]", out, limits,
+                            fetch_video_urls);
     if (!st.ok()) return st.error();
   }
   out.body = std::move(body);
@@ -128,6 +149,21 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
   out.stream = parsed.stream;
   int64_t total_frames = 0;
   for (const PendingRef& p : parsed.refs) {
+    if (p.remote_video) {
+      auto frames = sample_video_jpegs(p.fetched, 1.0, limits.max_remote_video_frames,
+                                       std::nullopt, limits.jpeg_quality);
+      if (!frames.ok()) {
+        Error e = frames.error();
+        e.param = p.param;
+        return e;
+      }
+      ResolvedMedia media;
+      media.video = true;
+      for (const RenderedFrame& f : *frames)
+        media.frames.push_back(MediaFrame{f.index, f.timestamp_ms, f.width, f.height, f.jpeg});
+      out.call.media.push_back(std::move(media));
+      continue;
+    }
     auto store = streams.store(owner, p.ref.stream_id);
     if (!store.ok()) {
       Error e = store.error();

@@ -18,15 +18,17 @@
 #include "core/status.hpp"
 #include "refs/frame_renderer.hpp"
 #include "refs/ovs_ref.hpp"
+#include "core/media_types.hpp"
 #include "streams/stream_manager.hpp"
 
 namespace sl::api {
 
 struct ChatLimits {
-  int max_refs = 32;                         // ovs:// references per request
+  int max_refs = 32;                         // ovs:// references (and fetched videos) per request
   int64_t max_frames = 512;                  // frames over all references of one request
   size_t max_data_url_bytes = 20ull << 20;   // a data: URL inside a message
   int jpeg_quality = 85;
+  int max_remote_video_frames = 32;          // frames sampled from a fetched video (1 fps)
 };
 
 // One entry of the response's `ovs_media` summary.
@@ -45,11 +47,14 @@ struct PreparedChat {
   bool stream = false;
 };
 
-// An ovs:// reference found in the request, parsed but not yet resolved.
+// A reference found in the request, parsed but not yet resolved: an ovs:// reference, or (for
+// backends that take no video) an http(s)/data: video URL the server must fetch and sample.
 struct PendingRef {
-  OvsRef ref;
+  OvsRef ref;          // ovs:// only
   std::string url;
-  std::string param;  // JSON path of the url, e.g. messages[1].content[2].video_url.url
+  std::string param;   // JSON path of the url, e.g. messages[1].content[2].video_url.url
+  bool remote_video = false;
+  Bytes fetched;       // remote_video: the file, loaded by the handler before resolution
 };
 
 // The request after shape checks and ovs:// parsing (cheap, no stream access): the body with
@@ -60,7 +65,10 @@ struct ParsedChat {
   std::string model;
   bool stream = false;
 };
-Result<ParsedChat> parse_chat_request(boost::json::object body, const ChatLimits& limits);
+// `fetch_video_urls`: the backend takes no video_url, so http(s)/data: videos become
+// remote_video references.
+Result<ParsedChat> parse_chat_request(boost::json::object body, const ChatLimits& limits,
+                                      bool fetch_video_urls);
 
 // Resolves and renders every pending reference (touches stores and decodes: run it off the
 // network threads). `now_wall_ms` is when the request arrived.

@@ -165,12 +165,24 @@ Status read_ingest(const json::object& obj, IngestSettings& s) {
 Status read_chat(const json::object& obj, ChatSettings& s) {
   ObjectReader r(obj, "chat");
   SL_TRY(r.unknown_keys({"max_refs_per_request", "max_frames_per_request", "max_data_url_bytes",
-                         "jpeg_quality", "media_threads"}));
+                         "jpeg_quality", "media_threads", "max_remote_video_frames"}));
+  SL_TRY(r.integer("max_remote_video_frames", s.max_remote_video_frames, 1, 10'000));
   SL_TRY(r.integer("max_refs_per_request", s.max_refs_per_request, 1, 10'000));
   SL_TRY(r.integer("max_frames_per_request", s.max_frames_per_request, 1, 100'000));
   SL_TRY(r.integer("max_data_url_bytes", s.max_data_url_bytes, 1, kMaxI64));
   SL_TRY(r.integer("jpeg_quality", s.jpeg_quality, 1, 100));
   SL_TRY(r.integer("media_threads", s.media_threads, 1, 256));
+  return {};
+}
+
+Status read_fetch(const json::object& obj, FetchSettings& s) {
+  ObjectReader r(obj, "fetch");
+  SL_TRY(r.unknown_keys({"allow_private", "allow_cidrs", "max_bytes", "timeout_ms", "max_redirects"}));
+  SL_TRY(r.boolean("allow_private", s.allow_private));
+  SL_TRY(r.strings("allow_cidrs", s.allow_cidrs));
+  SL_TRY(r.integer("max_bytes", s.max_bytes, 1, kMaxI64));
+  SL_TRY(r.integer("timeout_ms", s.timeout_ms, 1, kMaxI64));
+  SL_TRY(r.integer("max_redirects", s.max_redirects, 0, 20));
   return {};
 }
 
@@ -295,7 +307,7 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   const json::object& root = doc.as_object();
   ObjectReader r(root, "");
   SL_TRY(r.unknown_keys({"listen", "api_keys", "data_dir", "demo", "insecure_no_auth",
-                         "allow_file_root", "limits", "streams", "ingest", "chat", "cors_origins",
+                         "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "cors_origins",
                          "metrics_token", "threads", "backends", "models", "log_level",
                          "shutdown_grace_ms"}));
   std::string listen;
@@ -325,6 +337,8 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   if (sec) SL_TRY(read_ingest(*sec, c.ingest));
   SL_TRY(section(root, "chat", sec));
   if (sec) SL_TRY(read_chat(*sec, c.chat));
+  SL_TRY(section(root, "fetch", sec));
+  if (sec) SL_TRY(read_fetch(*sec, c.fetch));
   if (const json::value* b = r.get("backends")) SL_TRY(read_backends(*b, c.backends));
   if (const json::value* m = r.get("models")) SL_TRY(read_models(*m, c.models));
   return {};

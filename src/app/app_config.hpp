@@ -61,6 +61,16 @@ struct ChatSettings {
   int64_t max_data_url_bytes = 20ll << 20;
   int jpeg_quality = 85;
   int media_threads = 2;
+  int max_remote_video_frames = 32;
+};
+
+// Fetching http(s) media on a user's behalf (frames-mode backends given a video URL).
+struct FetchSettings {
+  bool allow_private = false;             // loopback, private, link-local, CGNAT
+  std::vector<std::string> allow_cidrs;   // extra ranges, e.g. "10.1.0.0/16"
+  int64_t max_bytes = 64ll << 20;
+  int64_t timeout_ms = 10'000;
+  int max_redirects = 3;
 };
 
 struct AppConfig {
@@ -75,6 +85,7 @@ struct AppConfig {
   StreamsSettings streams;
   IngestSettings ingest;
   ChatSettings chat;
+  FetchSettings fetch;
   std::vector<std::string> cors_origins;
   std::string metrics_token;
   int threads = 0;  // 0: one per CPU core

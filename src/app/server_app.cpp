@@ -124,8 +124,19 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   chat_limits.max_frames = config.chat.max_frames_per_request;
   chat_limits.max_data_url_bytes = static_cast<size_t>(config.chat.max_data_url_bytes);
   chat_limits.jpeg_quality = config.chat.jpeg_quality;
+  chat_limits.max_remote_video_frames = config.chat.max_remote_video_frames;
+  FetchPolicy fetch;
+  fetch.allow_private = config.fetch.allow_private;
+  fetch.allow_cidrs = config.fetch.allow_cidrs;
+  fetch.max_bytes = static_cast<size_t>(config.fetch.max_bytes);
+  fetch.timeout_ms = config.fetch.timeout_ms;
+  fetch.max_redirects = config.fetch.max_redirects;
+  if (auto policy = AddressPolicy::create(fetch); !policy.ok()) {
+    std::fprintf(stderr, "sightline: fetch.allow_cidrs: %s\n", policy.error().message.c_str());
+    return 2;
+  }
   api::add_chat_routes(router, api::ChatRouteDeps{&streams, &renderer, &*models, chat_limits,
-                                                  media_pool.get_executor()});
+                                                  fetch, media_pool.get_executor()});
   api::KeyRing keys =
       config.insecure_no_auth ? api::KeyRing::insecure() : api::KeyRing(config.api_keys);
   api::ApiPipeline pipeline(std::move(router), std::move(keys),

@@ -36,6 +36,9 @@ class Backend {
   // The client-facing model id this backend serves.
   virtual std::string model_name() const = 0;
   virtual BackendHealth health() const = 0;
+  // Whether the model takes video_url parts itself. When false (frames mode), the server turns
+  // an http(s)/data: video_url into sampled image parts before calling the backend.
+  virtual bool accepts_video_urls() const { return false; }
 
   // Non-streaming: the upstream `chat.completion` object ("model" set to the client's id).
   virtual boost::asio::awaitable<Result<boost::json::object>> complete(ChatCall call) = 0;

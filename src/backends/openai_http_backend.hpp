@@ -32,6 +32,7 @@ class OpenAiHttpBackend final : public Backend {
 
   std::string model_name() const override { return config_.model; }
   BackendHealth health() const override;
+  bool accepts_video_urls() const override { return config_.video == VideoMode::native; }
   boost::asio::awaitable<Result<boost::json::object>> complete(ChatCall call) override;
   boost::asio::awaitable<Status> stream(ChatCall call, ChunkSink on_chunk) override;
 
