@@ -43,6 +43,11 @@ constexpr int64_t kHlsMinReadTimeoutMs = 20'000;
 constexpr const char* kNetworkProtocols =
     "tcp,udp,rtp,srtp,rtsp,rtsps,rtmp,rtmps,rtmpt,rtmpts,srt,http,https,tls,crypto,httpproxy,hls";
 constexpr const char* kFileProtocols = "file,crypto";
+// Containers a file:// source may be. Playlist and concatenation demuxers (hls, concat, ...)
+// are left out: they open further files, which could lie outside allow_file_root.
+constexpr const char* kFileFormats =
+    "mov,mp4,m4a,3gp,3g2,mj2,mpegts,matroska,webm,flv,avi,h264,hevc,mjpeg,mpjpeg,ivf,nut,mxf,"
+    "ogg,m4v,mpeg,mpegvideo,yuv4mpegpipe";
 
 std::string frame_too_large(int w, int h, const IngestOptions& o) {
   return "video is " + std::to_string(w) + "x" + std::to_string(h) + ", larger than the allowed " +
@@ -161,6 +166,13 @@ UrlSource::Outcome UrlSource::run_connection() {
   if (!raw) return fail(Kind::error, "out of memory");
   raw->interrupt_callback.callback = &UrlSource::interrupt;
   raw->interrupt_callback.opaque = this;
+  if (is_file_) {
+    raw->format_whitelist = av_strdup(kFileFormats);  // freed with the context
+    if (!raw->format_whitelist) {
+      avformat_free_context(raw);
+      return fail(Kind::error, "out of memory");
+    }
+  }
   AVDictionary* opts = nullptr;
   av_dict_set(&opts, "analyzeduration", kAnalyzeDurationUs, 0);
   av_dict_set(&opts, "probesize", kProbeSize, 0);
