@@ -1,8 +1,12 @@
 #include "api/stream_handlers.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
 #include "api/error_response.hpp"
+#include "media/mp4_mux.hpp"
 #include "refs/ovs_ref.hpp"
 
 namespace sl::api {
@@ -101,6 +105,55 @@ asio::awaitable<void> get_frame(StreamRouteDeps d, Request& req, ResponseWriter&
   co_await w.send(std::move(res));
 }
 
+// Resolves, renders and encodes a clip; blocking, so it runs on the media executor.
+Result<Bytes> build_clip(const StreamRouteDeps& d, const OvsRef& ref, const FrameStore& fs,
+                         int64_t now_ms, Resolution& resolution) {
+  auto resolved = resolve(ref, fs, now_ms, "query");
+  if (!resolved.ok()) return resolved.error();
+  resolution = *resolved;
+  if (static_cast<int64_t>(resolved->frames.size()) > d.max_clip_frames)
+    return make_error(ErrorCode::invalid_reference,
+                      "The segment samples " + std::to_string(resolved->frames.size()) +
+                          " frames, over the limit of " + std::to_string(d.max_clip_frames) +
+                          " (chat.max_frames_per_request); lower max_fps or set max_frames.",
+                      "query");
+  RenderOptions options;
+  options.max_pixels = ref.max_pixels;
+  auto rendered = d.renderer->render(fs, resolved->frames, options);
+  if (!rendered.ok()) return rendered.error();
+  std::vector<TimedJpeg> jpegs;
+  jpegs.reserve(rendered->size());
+  for (const RenderedFrame& f : *rendered) jpegs.push_back(TimedJpeg{f.jpeg, f.timestamp_ms});
+  return jpegs_to_mp4(jpegs);
+}
+
+asio::awaitable<void> get_clip(StreamRouteDeps d, Request& req, ResponseWriter& w) {
+  const std::string& id = req.param("id");
+  if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
+  auto ref = parse_video_query(req.query, id, "query");
+  if (!ref.ok()) co_return co_await send_error(w, ref.error());
+  auto store = d.streams->store(req.owner, id);
+  if (!store.ok()) co_return co_await send_error(w, store.error());
+
+  auto home = co_await asio::this_coro::executor;
+  if (d.media_executor) co_await asio::post(d.media_executor, asio::use_awaitable);
+  Resolution resolution;
+  Result<Bytes> mp4 = build_clip(d, *ref, **store, req.received_wall_ms, resolution);
+  if (d.media_executor) co_await asio::post(home, asio::use_awaitable);
+  if (!mp4.ok()) co_return co_await send_error(w, mp4.error());
+
+  Response res{http::status::ok, req.message.version()};
+  res.set(http::field::content_type, "video/mp4");
+  res.set(http::field::cache_control, "no-store");
+  const auto& frames = resolution.frames;
+  res.set("X-Frame-Count", std::to_string(frames.size()));
+  res.set("X-First-Frame-Index", std::to_string(frames.front().index));
+  res.set("X-Last-Frame-Index", std::to_string(frames.back().index));
+  res.set("X-Frame-Clamped", resolution.clamped ? "true" : "false");
+  res.body().assign(mp4->begin(), mp4->end());
+  co_await w.send(std::move(res));
+}
+
 // Binds a handler coroutine to its dependencies; the deps are copied into each coroutine frame
 // so nothing refers to this closure after the call.
 template <class Fn>
@@ -127,6 +180,7 @@ void add_stream_routes(Router& router, const StreamRouteDeps& deps) {
   router.add(verb::delete_, "/v1/streams/{id}", bound(deps, delete_stream));
   router.add(verb::post, "/v1/streams/{id}/keepalive", bound(deps, keepalive_stream));
   router.add(verb::get, "/v1/streams/{id}/frame", bound(deps, get_frame));
+  router.add(verb::get, "/v1/streams/{id}/clip", bound(deps, get_clip));
 }
 
 }  // namespace sl::api

@@ -1,8 +1,11 @@
-// Handlers of the streams API (/v1/streams...): create, list, get, delete, keepalive, and the
+// Handlers of the streams API (/v1/streams...): create, list, get, delete, keepalive, the
 // frame endpoint that serves one frame as JPEG using the same query grammar, rules and errors
-// as an image ovs:// reference. They translate between HTTP/JSON and StreamManager, refs and
+// as an image ovs:// reference, and the clip endpoint that serves a sampled segment (video
+// ovs:// query) as an H.264 MP4. They translate between HTTP/JSON and StreamManager, refs and
 // FrameRenderer; every error goes out in the OpenAI envelope via the one error table.
 #pragma once
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include "api/router.hpp"
 #include "api/stream_json.hpp"
@@ -15,6 +18,8 @@ struct StreamRouteDeps {
   StreamManager* streams = nullptr;
   const FrameRenderer* renderer = nullptr;
   StreamDefaults defaults;
+  int64_t max_clip_frames = 512;                 // GET .../clip; same limit as chat requests
+  boost::asio::any_io_executor media_executor;   // where clips are decoded and encoded
 };
 
 void add_stream_routes(Router& router, const StreamRouteDeps& deps);

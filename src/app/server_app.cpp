@@ -118,7 +118,8 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   api::add_stream_routes(
       router, api::StreamRouteDeps{&streams, &renderer,
                                    api::StreamDefaults{config.streams.default_retention_seconds,
-                                                       config.streams.default_ttl_seconds}});
+                                                       config.streams.default_ttl_seconds},
+                                   config.chat.max_frames_per_request, media_pool.get_executor()});
   api::ChatLimits chat_limits;
   chat_limits.max_refs = config.chat.max_refs_per_request;
   chat_limits.max_frames = config.chat.max_frames_per_request;
