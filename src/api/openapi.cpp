@@ -127,6 +127,71 @@ constexpr const char* kDocument = R"json({
           "422": {"$ref": "#/components/responses/Error"}
         }
       }
+    },
+    "/v1/streams/{id}/clip": {
+      "parameters": [{"$ref": "#/components/parameters/StreamId"}],
+      "get": {
+        "summary": "A sampled segment as an H.264 MP4; the query is a video ovs:// reference query",
+        "operationId": "getClip",
+        "parameters": [
+          {"name": "start_frame_index", "in": "query", "schema": {"type": "integer"}},
+          {"name": "start_timestamp_ms", "in": "query", "schema": {"type": "integer"}},
+          {"name": "start_offset_ms", "in": "query", "schema": {"type": "integer"}},
+          {"name": "end_frame_index", "in": "query", "schema": {"type": "integer"}, "description": "Exclusive"},
+          {"name": "end_timestamp_ms", "in": "query", "schema": {"type": "integer"}, "description": "Exclusive"},
+          {"name": "end_offset_ms", "in": "query", "schema": {"type": "integer"}, "description": "Exclusive"},
+          {"name": "max_fps", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0, "default": 1.0}},
+          {"name": "max_frames", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+          {"name": "max_pixels", "in": "query", "schema": {"type": "integer", "exclusiveMinimum": 0}}
+        ],
+        "responses": {
+          "200": {
+            "description": "The clip",
+            "headers": {
+              "X-Frame-Count": {"schema": {"type": "integer"}},
+              "X-First-Frame-Index": {"schema": {"type": "integer"}},
+              "X-Last-Frame-Index": {"schema": {"type": "integer"}},
+              "X-Frame-Clamped": {"schema": {"type": "string", "enum": ["true", "false"]}}
+            },
+            "content": {"video/mp4": {"schema": {"type": "string", "contentEncoding": "binary"}}}
+          },
+          "401": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"},
+          "409": {"$ref": "#/components/responses/Error"},
+          "422": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/v1/chat/completions": {
+      "post": {
+        "summary": "OpenAI Chat Completion; image_url/video_url parts may hold ovs:// references, resolved to frames of live streams",
+        "operationId": "createChatCompletion",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["model", "messages"],
+          "properties": {"model": {"type": "string"}, "messages": {"type": "array", "items": {"type": "object"}}, "stream": {"type": "boolean"}}}}}},
+        "responses": {
+          "200": {"description": "chat.completion (JSON) or chat.completion.chunk events (text/event-stream, ending with data: [DONE]); both carry ovs_media",
+                  "content": {"application/json": {"schema": {"type": "object"}}, "text/event-stream": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"},
+          "409": {"$ref": "#/components/responses/Error"},
+          "413": {"$ref": "#/components/responses/Error"},
+          "422": {"$ref": "#/components/responses/Error"},
+          "502": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Error"},
+          "504": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/v1/models": {
+      "get": {
+        "summary": "Models routed by this server, OpenAI list shape, with status ready|degraded|saturated|unavailable",
+        "operationId": "listModels",
+        "responses": {
+          "200": {"description": "List", "content": {"application/json": {"schema": {"type": "object"}}}},
+          "401": {"$ref": "#/components/responses/Error"}
+        }
+      }
     }
   },
   "components": {

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include "api/ops_handlers.hpp"
+#include "api/chat_handlers.hpp"
 #include "api/stream_handlers.hpp"
 
 namespace sl::api {
@@ -20,6 +21,7 @@ TEST(OpenApi, ParsesAndListsEveryRoutedPattern) {
   Metrics metrics;
   add_ops_routes(router, OpsRouteDeps{&metrics, &ready, ""});
   add_stream_routes(router, StreamRouteDeps{});
+  add_chat_routes(router, ChatRouteDeps{});
   for (const auto& r : router.routes()) {
     SCOPED_TRACE(r.pattern);
     ASSERT_TRUE(paths.contains(r.pattern));
