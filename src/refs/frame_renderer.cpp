@@ -1,6 +1,7 @@
 #include "refs/frame_renderer.hpp"
 
 #include <algorithm>
+#include <thread>
 #include <string>
 #include <utility>
 
@@ -118,44 +119,67 @@ bool holds(const GopSnapshot& gop, int64_t index) {
                      [&](const auto& f) { return f.first == index; });
 }
 
-// Decodes the GOP once and renders every wanted frame from it.
+// Decodes the GOP once, in decode order, and renders each wanted frame as soon as its picture
+// comes out; decoding stops after the last wanted one, and no picture is held longer than it
+// takes to encode it (a whole decoded GOP of 720p would be ~80 MB).
 Status render_from_gop(const FrameStore& store, const GopWork& work,
                        const RenderOptions& options, std::vector<RenderedFrame>& out) {
   if (!work.gop.config) return internal("frame has no codec configuration");
-  auto pictures = decode_packets(*work.gop.config, work.gop.packets);
-  if (!pictures.ok()) {
-    return internal("re-decoding frame " + std::to_string(out[work.wanted[0]].index) + ": " +
-                    pictures.error().message);
-  }
+  struct Want {
+    size_t pos;       // in `out`
+    size_t order;     // presentation order within the GOP
+    int64_t pts;      // kNoPts when the source had none: matched by order instead
+    bool done = false;
+  };
+  std::vector<Want> wants;
   for (size_t pos : work.wanted) {
-    RenderedFrame& frame = out[pos];
-    size_t order = 0;  // the frame's place in presentation order within its GOP
-    int64_t pts = kNoPts;
-    for (; order < work.gop.frames.size(); ++order) {
-      if (work.gop.frames[order].first == frame.index) {
-        pts = work.gop.frames[order].second;
+    for (size_t order = 0; order < work.gop.frames.size(); ++order) {
+      if (work.gop.frames[order].first == out[pos].index) {
+        wants.push_back(Want{pos, order, work.gop.frames[order].second});
         break;
       }
     }
-    const VideoImage* image = nullptr;
-    if (pts != kNoPts) {
-      for (const DecodedFrame& d : *pictures) {
-        if (d.pts == pts) {
-          image = &d.image;
-          break;
-        }
+  }
+  if (wants.size() != work.wanted.size())
+    return internal("frame " + std::to_string(out[work.wanted[0]].index) + " is not in its GOP");
+
+  auto decoder = Decoder::create(*work.gop.config);
+  if (!decoder.ok()) return internal("re-decoding: " + decoder.error().message);
+  size_t remaining = wants.size();
+  size_t produced = 0;  // pictures out so far = presentation order of the next one
+  std::vector<DecodedFrame> ready;
+  auto take = [&]() -> Status {
+    for (const DecodedFrame& d : ready) {
+      const size_t order = produced++;
+      for (Want& w : wants) {
+        if (w.done) continue;
+        const bool match = w.pts != kNoPts ? d.pts == w.pts : order == w.order;
+        if (!match || !d.image.valid()) continue;
+        Status s = render_picture(store, d.image, options, out[w.pos]);
+        if (!s.ok()) return s;
+        w.done = true;
+        --remaining;
       }
     }
-    // Without timestamps, pictures and frames pair up in order when none was lost.
-    if (image == nullptr && pictures->size() == work.gop.frames.size()) {
-      image = &(*pictures)[order].image;
-    }
-    if (image == nullptr || !image->valid()) {
-      return internal("frame " + std::to_string(frame.index) + " is missing from its re-decoded GOP");
-    }
-    Status s = render_picture(store, *image, options, frame);
-    if (!s.ok()) return s;
+    ready.clear();
+    return Status();
+  };
+  for (const Packet& packet : work.gop.packets) {
+    if (remaining == 0) break;
+    Status s = (*decoder)->decode(packet, ready);
+    if (!s.ok()) return internal("re-decoding frame " + std::to_string(out[wants[0].pos].index) +
+                                 ": " + s.error().message);
+    if (Status t = take(); !t.ok()) return t;
   }
+  if (remaining > 0) {
+    Status s = (*decoder)->flush(ready);
+    if (!s.ok()) return internal("re-decoding: " + s.error().message);
+    if (Status t = take(); !t.ok()) return t;
+  }
+  for (const Want& w : wants)
+    if (!w.done)
+      return internal("frame " + std::to_string(out[w.pos].index) +
+                      " is missing from its re-decoded GOP");
   return Status();
 }
 
@@ -207,11 +231,23 @@ Result<std::vector<RenderedFrame>> FrameRenderer::render(const FrameStore& store
     }
     it->wanted.push_back(i);
   }
-  for (const GopWork& work : gops) {
-    if (work.wanted.empty()) continue;
-    Status s = render_from_gop(store, work, options, out);
-    if (!s.ok()) return s.error();
+  std::erase_if(gops, [](const GopWork& w) { return w.wanted.empty(); });
+  // Each GOP decodes independently and fills distinct slots of `out`, so workers share nothing
+  // but the store (thread-safe). Workers take GOPs round-robin; errors are reported in order.
+  const size_t workers =
+      std::min(gops.size(), static_cast<size_t>(std::max(1, decode_threads_)));
+  std::vector<Status> results(gops.size());
+  auto run = [&](size_t first) {
+    for (size_t g = first; g < gops.size(); g += workers)
+      results[g] = render_from_gop(store, gops[g], options, out);
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (size_t w = 1; w < workers; ++w) helpers.emplace_back(run, w);
+    if (workers > 0) run(0);
   }
+  for (const Status& s : results)
+    if (!s.ok()) return s.error();
   return out;
 }
 

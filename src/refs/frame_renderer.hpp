@@ -29,10 +29,16 @@ struct RenderedFrame {
 
 class FrameRenderer {
  public:
+  // `decode_threads`: GOPs re-decoded in parallel for one call (segments touch many GOPs).
+  explicit FrameRenderer(int decode_threads = 2) : decode_threads_(decode_threads) {}
+
   // Frames in the order given. Error frame_not_found if a frame was evicted meanwhile.
   Result<std::vector<RenderedFrame>> render(const FrameStore& store,
                                             const std::vector<FrameRecord>& frames,
                                             const RenderOptions& options) const;
+
+ private:
+  int decode_threads_;
 };
 
 }  // namespace sl
