@@ -268,3 +268,24 @@ def test_frames_keep_coming_while_read(api, pattern):
     time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
     after = api.stream(pattern)["last_frame_index"]
     assert after > before
+
+
+def test_parallel_requests_all_get_the_right_frame(server, pattern):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def worker(w):
+        api = server.api(0)
+        out = []
+        for i in range(25):
+            n = (w * 25 + i) % 90
+            q = f"frame_index={n}" + ("&max_pixels=19200" if i % 3 == 0 else "")
+            r = api.frame(pattern, q)
+            out.append((n, r.status_code, int(r.headers.get("X-Frame-Index", -1)),
+                        barcode.read_barcode(r.content, source_height=H)
+                        if r.status_code == 200 else None))
+        return out
+
+    with ThreadPoolExecutor(8) as ex:
+        results = [x for chunk in ex.map(worker, range(8)) for x in chunk]
+    bad = [x for x in results if not (x[1] == 200 and x[0] == x[2] == x[3])]
+    assert not bad, bad[:10]
