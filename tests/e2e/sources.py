@@ -137,11 +137,14 @@ class FfmpegListener:
     An ffmpeg listener serves a single client and exits when it leaves, so a supervisor thread
     respawns it on the same port (as a camera would accept the next connection). kill() stops
     it for good until start() is called again; the barcode restarts at 0 in every new process.
+    input_args replaces the live barcode encoder with other ffmpeg input arguments (the
+    benchmarks serve a pre-encoded file with `-re -stream_loop -1 -i FILE -c copy`).
     """
 
     def __init__(self, kind: str, workdir: Path, width: int = 320, height: int = 240,
-                 fps: int = 30, port: int | None = None):
+                 fps: int = 30, port: int | None = None, input_args: list[str] | None = None):
         self.kind = kind
+        self.input_args = input_args
         self.workdir = workdir
         self.width, self.height, self.fps = width, height, fps
         if kind == "rtmp":
@@ -172,7 +175,8 @@ class FfmpegListener:
         self.wait_listening(timeout=10)
 
     def _supervise(self) -> None:
-        args = ffmpeg_barcode_input(self.width, self.height, self.fps) + self.out
+        source = self.input_args or ffmpeg_barcode_input(self.width, self.height, self.fps)
+        args = source + self.out
         while not self._stopped.is_set():
             with self._lock:
                 if self._stopped.is_set():
