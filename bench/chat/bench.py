@@ -193,6 +193,39 @@ def main() -> int:
         print(f"(logs and bodies in {work})", file=sys.stderr)
 
 
+def start_litellm(litellm: str, stub_port: int, work: Path, procs: list[Proc], log):
+    """Starts LiteLLM's proxy in front of the stub; (port, description)."""
+    cfg = work / "litellm.yaml"
+    cfg.write_text(
+        "model_list:\n"
+        f"  - model_name: {MODEL}\n"
+        "    litellm_params:\n"
+        f"      model: openai/{MODEL}\n"
+        f"      api_base: http://127.0.0.1:{stub_port}/v1\n"
+        "      api_key: sk-upstream-unused\n"
+        "general_settings:\n"
+        f"  master_key: {LITELLM_KEY}\n")
+    # No network: the bundled model cost map instead of a download, no telemetry.
+    env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_TELEMETRY="False")
+    # As many workers as sightline has I/O threads (one per core), for a fair throughput run.
+    workers = str(os.cpu_count() or 1)
+    log(f"starting LiteLLM proxy ({workers} workers)...")
+    lp = Proc("litellm", [litellm, "--config", str(cfg), "--host", "127.0.0.1",
+                          "--port", "0", "--num_workers", workers],
+              r"Uvicorn running on http://127\.0\.0\.1:(\d+)", work, 180, env=env)
+    procs.append(lp)
+    port = int(lp.match.group(1))
+    # With several workers uvicorn announces the port before the workers are up.
+    deadline = time.monotonic() + 180
+    while lp.log_path.read_text(errors="replace").count("Application startup complete") < \
+            int(workers):
+        if time.monotonic() > deadline or lp.p.poll() is not None:
+            raise RuntimeError("LiteLLM workers did not start; see " + str(lp.log_path))
+        time.sleep(0.25)
+    must_json(port, "POST", "/v1/chat/completions", key=LITELLM_KEY, body=client_body([]))
+    return port, f"LiteLLM proxy, {workers} uvicorn worker(s), master key, default logging"
+
+
 def run(args, work: Path, procs: list[Proc]) -> int:
     t_start = time.monotonic()
     log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
@@ -211,35 +244,12 @@ def run(args, work: Path, procs: list[Proc]) -> int:
     litellm_port = None
     litellm_note = "skipped (no --litellm)"
     if args.litellm:
-        cfg = work / "litellm.yaml"
-        cfg.write_text(
-            "model_list:\n"
-            f"  - model_name: {MODEL}\n"
-            "    litellm_params:\n"
-            f"      model: openai/{MODEL}\n"
-            f"      api_base: http://127.0.0.1:{stub_port}/v1\n"
-            "      api_key: sk-upstream-unused\n"
-            "general_settings:\n"
-            f"  master_key: {LITELLM_KEY}\n")
-        env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_TELEMETRY="False")
-        # As many workers as sightline has I/O threads (one per core), for a fair throughput run.
-        workers = str(os.cpu_count() or 1)
-        log(f"starting LiteLLM proxy ({workers} workers)...")
-        lp = Proc("litellm", [args.litellm, "--config", str(cfg), "--host", "127.0.0.1",
-                              "--port", "0", "--num_workers", workers],
-                  r"Uvicorn running on http://127\.0\.0\.1:(\d+)", work, 180, env=env)
-        procs.append(lp)
-        litellm_port = int(lp.match.group(1))
-        # With several workers uvicorn announces the port before the workers are up.
-        deadline = time.monotonic() + 180
-        while lp.log_path.read_text(errors="replace").count("Application startup complete") < \
-                int(workers):
-            if time.monotonic() > deadline or lp.p.poll() is not None:
-                raise RuntimeError("LiteLLM workers did not start; see " + str(lp.log_path))
-            time.sleep(0.25)
-        must_json(litellm_port, "POST", "/v1/chat/completions", key=LITELLM_KEY,
-                  body=client_body([]))
-        litellm_note = f"LiteLLM proxy, {workers} uvicorn worker(s), master key, default logging"
+        try:
+            litellm_port, litellm_note = start_litellm(args.litellm, stub_port, work, procs, log)
+        except (RuntimeError, OSError) as e:
+            # Reported, not fatal: the sightline vs direct figures stand on their own.
+            litellm_note = f"failed to start: {str(e).splitlines()[0]}"
+            log(f"LiteLLM {litellm_note}; continuing without it")
 
     # A 720p30 test pattern; wait until it holds 11 s of frames.
     stream = must_json(sl_port, "POST", "/v1/streams", key=API_KEY, status=201, body={
