@@ -36,11 +36,15 @@ fi
 
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
   step "unit tests under ASan+UBSan ($ASAN_DIR)"
-  cmake -S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+  # -O0 -g1: quickest to build, line numbers in reports. -Wno-mismatched-new-delete: GCC 12
+  # misreports Boost.Asio's coroutine frame allocator once sanitizers change inlining (GCC bug
+  # 109224); it is a false positive, and -Werror would stop the build on it.
+  cmake -S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
+    -DCMAKE_CXX_FLAGS="-Wno-mismatched-new-delete" \
     -DSIGHTLINE_SANITIZE=ON -DSIGHTLINE_BENCH=OFF -DSIGHTLINE_TESTS=ON >/dev/null
   # Only the unit test executables (and what they link), not the server or tools.
   mapfile -t unit_targets < <(ninja -C "$ASAN_DIR" -t targets all |
-                              sed -n 's/^\([A-Za-z0-9_]*_test\): phony$/\1/p' | sort -u)
+                              sed -n 's/^\([A-Za-z0-9_]*_test\): CXX_EXECUTABLE_LINKER.*/\1/p' | sort -u)
   if [ "${#unit_targets[@]}" -eq 0 ]; then
     echo "no unit test targets found in $ASAN_DIR" >&2
     failures+=("asan build")
