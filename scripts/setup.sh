@@ -15,7 +15,7 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 python3-gi
-  python3-venv
+  python3-venv curl
 )
 
 need_apt() {
