@@ -52,6 +52,8 @@ def arg_parser(description: str) -> argparse.ArgumentParser:
                     help="sightline binary (default $SIGHTLINE_BIN or build/sightline)")
     ap.add_argument("--workdir", default=None, help="keep logs here (default: a temp dir)")
     ap.add_argument("--json", default=None, help="also write the results as JSON to this file")
+    ap.add_argument("--server-arg", action="append", default=[], metavar="ARG",
+                    help="extra sightline serve argument (repeat), e.g. --server-arg=--threads=8")
     return ap
 
 
@@ -89,12 +91,14 @@ def write_json(args, results: dict) -> None:
         Path(args.json).write_text(json.dumps(results, indent=1))
 
 
-def start_server(workdir: Path, *extra: str) -> "conftest.Server":
-    """A sightline process with one fresh key, quiet logs, room for many streams."""
+def start_server(args, workdir: Path, *extra: str) -> "conftest.Server":
+    """A sightline process with one fresh key, quiet logs, room for many streams, plus the
+    --server-arg arguments."""
     # The harness finds the port in the (appended) log: a kept work dir must not hold an old one.
     (workdir / "server" / "sightline.log").unlink(missing_ok=True)
     return conftest.Server(workdir / "server", [conftest.new_key()],
-                           ["--max-streams-per-key", "64", "--log-level", "warn", *extra])
+                           ["--max-streams-per-key", "64", "--log-level", "warn", *extra,
+                            *args.server_arg])
 
 
 # ---------------------------------------------------------------------------------------------

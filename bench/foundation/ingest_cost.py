@@ -94,7 +94,7 @@ def main() -> None:
               f"({common.media_bitrate_kbps(media):.0f} kbit/s) over {args.kind}, "
               f"{args.rounds} rounds of {args.seconds:g} s")
         srcs = [common.file_listener(args.kind, wd, media) for _ in range(args.streams)]
-        srv = common.start_server(wd)
+        srv = common.start_server(args, wd)
         profile = ""
         try:
             time.sleep(1)

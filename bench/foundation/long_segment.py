@@ -13,7 +13,9 @@ headers arrive, i.e. once every frame is rendered, encoded and base64'd into the
   total        POST -> response read (adds the upload of the body to the stub and its JSON parse);
 each minus the same request with one (cached) image reference, over the JPEG count.
 Requests: cold by frame index (nothing cached), the same again (JPEGs now cached: warm), and cold
-by `start_offset_ms=-SPAN000` (a different set of frames). The ffmpeg baseline reads the cached
+by `start_offset_ms=-SPAN000` (a different set of frames). Where the binary has it, the same kind
+of segment is also fetched as an MP4 from `GET /v1/streams/{id}/clip` (cold, then warm), which
+adds a JPEG decode and an H.264 encode per frame. The ffmpeg baseline reads the cached
 file looped to 300 s (same encoding as the stream) for --span and for 300 s.
 """
 
@@ -75,6 +77,24 @@ def video_part(sid: str, query: str) -> dict:
     return {"type": "video_url", "video_url": {"url": f"ovs://streams/{sid}?{query}"}}
 
 
+def clip_requests(api, sid: str, start: int, end: int) -> dict | None:
+    """GET /v1/streams/{id}/clip for the same kind of segment (other frames: cold, then the
+    same again: warm), or None when the binary has no clip endpoint."""
+    path = f"/v1/streams/{sid}/clip?start_frame_index={start}&end_frame_index={end}&max_fps=1"
+    out = {}
+    for name in ("cold", "warm"):
+        t0 = time.perf_counter()
+        r = api.get(path, timeout=300)
+        secs = time.perf_counter() - t0
+        if r.status_code == 404 and "stream" not in r.text:
+            return None
+        if r.status_code != 200:
+            raise RuntimeError(f"clip: {r.status_code} {r.text[:300]}")
+        out[name] = {"total_s": secs, "count": int(r.headers.get("X-Frame-Count", 0)),
+                     "bytes": len(r.content)}
+    return out
+
+
 def ffmpeg_span(path, span: int, out_dir) -> float:
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
@@ -101,7 +121,7 @@ def main() -> None:
         long_media = common.media_file(max(args.target_jpegs, args.span) + 10)
         stub = TimedStub()
         src = common.file_listener(args.kind, wd, media)
-        srv = common.start_server(wd, "--backend", f"stub-model={stub.stub.base_url}")
+        srv = common.start_server(args, wd, "--backend", f"stub-model={stub.stub.base_url}")
         try:
             api = srv.api(0)
             sid = api.create_url(src.url, lease=False)["id"]
@@ -125,6 +145,7 @@ def main() -> None:
             warm = chat(api, stub, video_part(sid, by_index))
             cold2 = chat(api, stub, video_part(sid, f"start_offset_ms=-{args.span * 1000}"
                                                     f"&max_fps=1"))
+            clip = clip_requests(api, sid, start - 7, end - 7)
             profile = ""
             if args.perf:   # one more cold request (other frames), profiled, not timed
                 shifted = (f"start_frame_index={start - 15}&end_frame_index={end - 15}"
@@ -151,7 +172,15 @@ def main() -> None:
             rows.append([name, r["count"], common.ms(r["upstream_s"]), common.ms(r["total_s"]),
                          f"{per_up * 1000:.2f} ms", f"{r['body_bytes'] / 2**20:.1f} MiB",
                          f"{per_up * args.target_jpegs:.2f} s"])
-        results.update(image=img, cold=cold, warm=warm, cold_offset=cold2,
+        if clip:
+            for name in ("cold", "warm"):
+                c = clip[name]
+                print(f"   GET /clip ({name}): {c['count']} frames -> {c['bytes'] / 2**20:.1f} MiB "
+                      f"MP4 in {common.ms(c['total_s'])} "
+                      f"({c['total_s'] / max(1, c['count']) * 1000:.2f} ms per frame)")
+        else:
+            print("   GET /clip: not in this binary")
+        results.update(image=img, cold=cold, warm=warm, cold_offset=cold2, clip=clip,
                        ffmpeg_span_s=base_span, ffmpeg_target_s=base_target)
         print()
         print(f"   one image reference: to upstream {common.ms(img_up)}, total "

@@ -94,7 +94,7 @@ def main() -> None:
         print(f"   {args.streams} streams of {media.name} ({kbps:.0f} kbit/s) over {args.kind}, "
               f"default retention, fill {args.fill:g} s, storms {args.storm:g} s")
         srcs = [common.file_listener(args.kind, wd, media) for _ in range(args.streams)]
-        srv = common.start_server(wd)
+        srv = common.start_server(args, wd)
         try:
             time.sleep(1)
             rss0 = common.rss_bytes(srv.proc.pid)

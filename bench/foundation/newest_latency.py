@@ -14,12 +14,16 @@ Phases, all with the N streams ingesting:
           most requests find a frame nobody asked for yet, so they include its JPEG encode);
   burst   each client asks back to back (--burst-requests each): latency under saturation and
           throughput;
+  mixed   paced again, while --older-clients more clients ask back to back for random older
+          retained frames (each a GOP re-decode): does the live edge wait behind decoders?
   ffmpeg  --baseline-runs runs of the by-hand baseline against an extra listener of the same
           kind and file (same machine load: the N streams keep ingesting).
 """
 
 from __future__ import annotations
 
+import random
+import resource
 import time
 
 import common
@@ -34,15 +38,34 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def run_clients(srv, ids, wd, per_client: int, rate: str | None, tag: str):
+    """Runs one curl client per stream; returns (rows per client, wall s, server cores, client
+    cores), the cores being CPU time over wall time (the clients share the machine)."""
     key = srv.keys[0]
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu0 = common.cpu_seconds(srv.proc.pid)
+    t0 = time.perf_counter()
     clients = [common.CurlClient([f"{srv.base}/v1/streams/{sid}/frame?frame_index=-1"] *
                                  per_client, key, wd, rate=rate, tag=f"{tag}{i}")
                for i, sid in enumerate(ids)]
-    t0 = time.perf_counter()
-    rows = []
-    for c in clients:
-        rows.append(c.results())
-    return rows, time.perf_counter() - t0
+    rows = [c.results() for c in clients]
+    wall = time.perf_counter() - t0
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)   # the reaped curl processes
+    client_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime +
+                                                              children0.ru_stime)
+    return rows, wall, (common.cpu_seconds(srv.proc.pid) - cpu0) / wall, client_cpu / wall
+
+
+def start_older_clients(srv, api, ids, wd) -> list:
+    """Back-to-back clients asking for random retained frames (GOP re-decodes)."""
+    rng = random.Random(7)
+    clients = []
+    for i, sid in enumerate(ids):
+        st = api.stream(sid)
+        lo, hi = st["first_available_frame_index"], st["last_frame_index"] - 30
+        urls = [f"{srv.base}/v1/streams/{sid}/frame?frame_index={rng.randint(lo, hi)}"
+                for _ in range(5000)]
+        clients.append(common.CurlClient(urls, srv.keys[0], wd, tag=f"older{i}"))
+    return clients
 
 
 def first_request_share(per_client: list[list[dict]]) -> float:
@@ -69,6 +92,8 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--burst-requests", type=int, default=1500)
     ap.add_argument("--baseline-runs", type=int, default=5)
+    ap.add_argument("--older-clients", type=int, default=2,
+                    help="clients asking for older frames during the mixed phase")
     ap.add_argument("--target-p50-ms", type=float, default=5)
     ap.add_argument("--target-ratio", type=float, default=50)
     args = ap.parse_args()
@@ -79,7 +104,7 @@ def main() -> None:
               f"({common.media_bitrate_kbps(media):.0f} kbit/s) over {args.kind}")
         srcs = [common.file_listener(args.kind, wd, media) for _ in range(args.streams)]
         extra = common.file_listener(args.kind, wd, media)
-        srv = common.start_server(wd)
+        srv = common.start_server(args, wd)
         try:
             api = srv.api(0)
             ids = [api.create_url(s.url, lease=False)["id"] for s in srcs]
@@ -96,25 +121,34 @@ def main() -> None:
                                                                         t_idle0)
             print(f"   server CPU while only ingesting: {ingest_cores:.2f} cores")
 
-            per = int(args.rate * args.duration)
-            cpu0 = common.cpu_seconds(srv.proc.pid)
-            paced_rows, paced_wall = run_clients(srv, ids, wd, per, f"{args.rate}/s", "paced")
-            paced_cores = (common.cpu_seconds(srv.proc.pid) - cpu0) / paced_wall
-            paced = summarize([r for rows in paced_rows for r in rows])
-            paced["first_share"] = first_request_share(paced_rows)
-            paced["server_cores"] = paced_cores
-            results["paced"] = paced
-            print(f"   paced: {paced['ok']}/{paced['requests']} ok in {paced_wall:.1f} s, "
-                  f"server {paced_cores:.2f} cores, "
-                  f"{paced['first_share'] * 100:.0f}% first request for their frame", flush=True)
-
-            burst_rows, burst_wall = run_clients(srv, ids, wd, args.burst_requests, None, "burst")
-            burst = summarize([r for rows in burst_rows for r in rows])
-            burst["rps"] = burst["ok"] / burst_wall
-            burst["first_share"] = first_request_share(burst_rows)
-            results["burst"] = burst
-            print(f"   burst: {burst['ok']}/{burst['requests']} ok in {burst_wall:.1f} s "
-                  f"= {burst['rps']:.0f} req/s", flush=True)
+            phases = (("paced", int(args.rate * args.duration), f"{args.rate}/s"),
+                      ("burst", args.burst_requests, None),
+                      ("mixed", int(args.rate * args.duration), f"{args.rate}/s"))
+            for name, per, rate in phases:
+                older = start_older_clients(srv, api, ids[:args.older_clients], wd) \
+                    if name == "mixed" else []
+                rows, wall, server_cores, client_cores = run_clients(srv, ids, wd, per, rate,
+                                                                     name)
+                if older:
+                    for c in older:
+                        c.stop()
+                    o = summarize([row for c in older for row in c.results()])
+                    o["rps"] = o["ok"] / wall
+                    results["mixed_older"] = o
+                    print(f"   mixed: {len(older)} clients asked for older frames back to back: "
+                          f"{o['rps']:.0f} req/s, p50 {common.ms(o['p50_s'])}, "
+                          f"p99 {common.ms(o['p99_s'])}")
+                r = summarize([row for client in rows for row in client])
+                r.update(rps=r["ok"] / wall, first_share=first_request_share(rows),
+                         server_cores=server_cores, client_cores=client_cores,
+                         load=common.load_text())
+                results[name] = r
+                print(f"   {name}: {r['ok']}/{r['requests']} ok in {wall:.1f} s = "
+                      f"{r['rps']:.0f} req/s; server {server_cores:.2f} cores, curl "
+                      f"{client_cores:.2f} cores; {r['first_share'] * 100:.0f}% were the first "
+                      f"request for their frame (JPEG encoded on the request); "
+                      f"{common.load_text()}", flush=True)
+            paced, burst, mixed = results["paced"], results["burst"], results["mixed"]
 
             ff = []
             for _ in range(args.baseline_runs):
@@ -131,7 +165,7 @@ def main() -> None:
                 s.stop()
         base = common.median(ff)
         rows = []
-        for name, r in (("paced", paced), ("burst", burst)):
+        for name, r in (("paced", paced), ("burst", burst), ("mixed", mixed)):
             rows.append([name, r["ok"], common.ms(r["p50_s"]), common.ms(r["p90_s"]),
                          common.ms(r["p99_s"]), common.ms(r["max_s"]),
                          f"{r['mean_bytes'] / 1024:.0f} KiB",

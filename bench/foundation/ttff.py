@@ -69,7 +69,7 @@ def main() -> None:
     results = {"poll_ms": args.poll_ms, "kinds": {}}
     with common.run_context(args, "ttff") as wd:
         media = common.media_file()
-        srv = common.start_server(wd)
+        srv = common.start_server(args, wd)
         api = srv.api(0)
         print(f"   media {media.name} ({common.media_bitrate_kbps(media):.0f} kbit/s), "
               f"{args.trials} trials per kind, poll every {args.poll_ms:g} ms")
