@@ -7,6 +7,7 @@
 # Exits non-zero if any step fails; an empty test selection is a failure, never a pass.
 #
 # Knobs (environment): SKIP_SETUP=1 (packages/venv already there), SKIP_ASAN=1, SKIP_E2E=1,
+# E2E_ASAN=1 (also run the e2e suite against a sanitizer build of the server),
 # BUILD_DIR (default build), ASAN_DIR (default build-asan), JOBS (default nproc),
 # E2E_ARGS (extra pytest arguments, e.g. "-k frames -x").
 set -euo pipefail
@@ -67,6 +68,18 @@ if [ "${SKIP_E2E:-0}" != 1 ]; then
   # shellcheck disable=SC2086  # E2E_ARGS is a list of words on purpose
   if ! timeout --kill-after=30 2400 .venv/bin/pytest tests/e2e -q --durations=15 ${E2E_ARGS:-}; then
     failures+=("end-to-end tests")
+  fi
+fi
+
+if [ "${E2E_ASAN:-0}" = 1 ] && [ "${SKIP_ASAN:-0}" != 1 ]; then
+  # Opt-in: the same suite against a sanitizer build of the server (the harness fails a test
+  # whose server log holds a sanitizer report). About as long again as the e2e step.
+  step "end-to-end against $ASAN_DIR/sightline (ASan+UBSan)"
+  if ! cmake --build "$ASAN_DIR" -j "$JOBS" --target sightline; then
+    failures+=("asan server build")
+  elif ! SIGHTLINE_BIN="$PWD/$ASAN_DIR/sightline" ASAN_OPTIONS="abort_on_error=0:detect_leaks=1" \
+       timeout --kill-after=30 2400 .venv/bin/pytest tests/e2e -q ${E2E_ARGS:-}; then
+    failures+=("end-to-end tests against the sanitizer build")
   fi
 fi
 

@@ -26,6 +26,9 @@ import barcode
 import sources
 
 REPO = Path(__file__).resolve().parents[2]
+# A sanitizer build (SIGHTLINE_BIN=build-asan/sightline) reports here; UBSan keeps running.
+SANITIZER_MARKERS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "WARNING: ThreadSanitizer")
 LISTEN_RE = re.compile(r"sightline listening on http://127\.0\.0\.1:(\d+)")
 
 
@@ -277,6 +280,12 @@ class _Servers:
                 problems.append(f"sightline died during the test (exit {rc})")
             elif not srv.expect_exit and rc != 0:
                 problems.append(f"sightline exited {rc} on SIGTERM")
+            log = srv.log_path.read_text(errors="replace")
+            for marker in SANITIZER_MARKERS:
+                if marker in log:
+                    problems.append(f"sanitizer report in the sightline log ({marker!r})")
+                    report_logs = True
+                    break
             if report_logs or crashed:
                 print(f"---- sightline log ({srv.log_path}) ----\n{srv.log()[-6000:]}")
         return problems
