@@ -119,12 +119,12 @@ def test_offset_negative_is_near_now(api, pattern):
     r = api.frame_ok(pattern, "offset_ms=-1")
     idx, _, _ = headers_of(r)
     newest = api.stream(pattern)["last_frame_index"]
-    assert newest - idx <= FPS // 2, (idx, newest)
+    assert newest - idx <= FPS, (idx, newest)   # slack: frames that arrived since
     assert barcode.read_barcode(r.content) == idx % 65536
     r = api.frame_ok(pattern, "offset_ms=-1000&tolerance_ms=200")
     idx2, _, _ = headers_of(r)
     newest = api.stream(pattern)["last_frame_index"]
-    assert FPS // 2 <= newest - idx2 <= 2 * FPS, (idx2, newest)
+    assert FPS // 2 <= newest - idx2 <= 3 * FPS, (idx2, newest)
 
 
 def test_offset_positive_counts_from_oldest(api, pattern):
