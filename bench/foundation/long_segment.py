@@ -5,18 +5,21 @@ segment (300 JPEGs) in <= 1 s.
 
 sightline only has what it ingested, and a live source fills retention in real time, so by default
 the run ingests --span 60 s (60 JPEGs) and extrapolates per JPEG to 300; `--span 300` measures
-the real thing (about 5.5 minutes of ingest). There is no /clip endpoint yet, so a segment is
-resolved through `POST /v1/chat/completions` with a `video_url` `ovs://` reference, routed
-(`--backend`) to the e2e stub upstream; the stub stamps the moment sightline's upstream request
-headers arrive, i.e. once every frame is rendered, encoded and base64'd into the body. Reported:
+the real thing (about 5.5 minutes of ingest). A segment is resolved through
+`POST /v1/chat/completions` with a `video_url` `ovs://` reference, routed (`--backend`) to the e2e
+stub upstream; the stub stamps the moment sightline's upstream request headers arrive, i.e. once
+every frame is rendered, encoded and base64'd into the body. Reported:
   to upstream  POST -> upstream request arrives (resolve + decode + JPEG + request build);
   total        POST -> response read (adds the upload of the body to the stub and its JSON parse);
-each minus the same request with one (cached) image reference, over the JPEG count.
-Requests: cold by frame index (nothing cached), the same again (JPEGs now cached: warm), and cold
-by `start_offset_ms=-SPAN000` (a different set of frames). Where the binary has it, the same kind
-of segment is also fetched as an MP4 from `GET /v1/streams/{id}/clip` (cold, then warm), which
-adds a JPEG decode and an H.264 encode per frame. The ffmpeg baseline reads the cached
-file looped to 300 s (same encoding as the stream) for --span and for 300 s.
+and per JPEG: (to upstream - the same request with one cached image reference) / JPEG count.
+Cold requests by frame index sample one frame per GOP at a fixed position after its keyframe
+(--phases): a re-decode runs from the keyframe to the sample, so the position sets the cost, and
+the mean over phases is what a segment at a random phase costs. Then one of them again (JPEGs now
+cached: warm), and one by `start_offset_ms=-SPAN000` (what a user writes; whatever phase it
+falls on). Where the binary has `GET /v1/streams/{id}/clip`, the same kind of segment is also
+fetched as MP4 (cold, then warm), which adds a JPEG decode and an H.264 encode per frame.
+The ffmpeg baseline reads the cached file looped to 300 s (the stream's encoding) for --span
+and for 300 s.
 """
 
 from __future__ import annotations
@@ -110,11 +113,15 @@ def main() -> None:
     ap = common.arg_parser(__doc__.splitlines()[0])
     ap.add_argument("--span", type=int, default=60, help="segment length in seconds")
     ap.add_argument("--kind", default="ts_http", choices=("rtmp", "srt", "ts_http"))
+    ap.add_argument("--phases", default="0,8,15,22,29",
+                    help="positions in the GOP (frames after the keyframe) of the cold samples")
     ap.add_argument("--target-s", type=float, default=1.0)
     ap.add_argument("--target-jpegs", type=int, default=300)
-    ap.add_argument("--perf", action="store_true", help="profile the server during the cold "
-                    "request (perf record) and print the top libraries")
+    ap.add_argument("--perf", action="store_true", help="profile the server during one more "
+                    "cold request (perf record) and print the top libraries")
     args = ap.parse_args()
+    phases = [int(v) for v in args.phases.split(",")]
+    gop = common.MEDIA_FPS   # the media has a keyframe every second; the stream starts on one
     results = {"span": args.span}
     with common.run_context(args, "long_segment") as wd:
         media = common.media_file()
@@ -125,7 +132,7 @@ def main() -> None:
         try:
             api = srv.api(0)
             sid = api.create_url(src.url, lease=False)["id"]
-            need = (args.span + 3) * common.MEDIA_FPS
+            need = (args.span + 4) * common.MEDIA_FPS
             print(f"   ingesting {need / common.MEDIA_FPS:.0f} s of {media.name} over "
                   f"{args.kind} ...", flush=True)
             api.wait_frames(sid, 1, timeout=30)
@@ -136,22 +143,27 @@ def main() -> None:
                     raise TimeoutError(f"stream too slow: {api.stream(sid)}")
             newest = api.stream(sid)["last_frame_index"]
             # The fixed cost of a chat request: one retained frame, rendered by the first of the
-            # three requests and cached for the others (the median).
+            # three requests and cached for the others (the fastest is taken).
             img = [chat(api, stub, image_part(sid, newest - 10)) for _ in range(3)]
-            end = newest - 2 * common.MEDIA_FPS
-            start = end - args.span * common.MEDIA_FPS
-            by_index = f"start_frame_index={start}&end_frame_index={end}&max_fps=1"
-            cold = chat(api, stub, video_part(sid, by_index))
-            warm = chat(api, stub, video_part(sid, by_index))
-            cold2 = chat(api, stub, video_part(sid, f"start_offset_ms=-{args.span * 1000}"
-                                                    f"&max_fps=1"))
-            clip = clip_requests(api, sid, start - 7, end - 7)
+            # Segments by frame index, at 1 fps = one sample per GOP, each sample `phase` frames
+            # after its keyframe: a re-decode runs from the keyframe to the sample, so the phase
+            # sets the cost. Each phase samples other frames, so each request is cold.
+            base = (newest - 3 * gop - args.span * gop) // gop * gop
+
+            def by_index(phase: int) -> str:
+                return (f"start_frame_index={base + phase}&end_frame_index="
+                        f"{base + phase + args.span * gop}&max_fps=1")
+
+            cold = {p: chat(api, stub, video_part(sid, by_index(p))) for p in phases}
+            warm = chat(api, stub, video_part(sid, by_index(phases[len(phases) // 2])))
+            offset = chat(api, stub, video_part(sid, f"start_offset_ms=-{args.span * 1000}"
+                                                     f"&max_fps=1"))
+            spare = [p for p in range(gop) if p not in phases]
+            clip = clip_requests(api, sid, base + spare[0], base + spare[0] + args.span * gop)
             profile = ""
             if args.perf:   # one more cold request (other frames), profiled, not timed
-                shifted = (f"start_frame_index={start - 15}&end_frame_index={end - 15}"
-                           f"&max_fps=1")
                 with common.PerfRecord(srv.proc.pid, wd / "perf-segment.data") as perf:
-                    chat(api, stub, video_part(sid, shifted))
+                    chat(api, stub, video_part(sid, by_index(spare[-1])))
                 profile = perf.report()
         finally:
             srv.stop()
@@ -161,42 +173,49 @@ def main() -> None:
         base_target = ffmpeg_span(long_media, args.target_jpegs, wd / "ff-target") \
             if args.target_jpegs != args.span else base_span
 
-        img_up = common.median([r["upstream_s"] for r in img])
-        img_total = common.median([r["total_s"] for r in img])
+        img_up = min(r["upstream_s"] for r in img)
+        img_total = min(r["total_s"] for r in img)
         rows = []
-        for name, r in (("cold (frame index)", cold), ("warm (same frames)", warm),
-                        ("cold (start_offset_ms)", cold2)):
-            per_up = (r["upstream_s"] - img_up) / max(1, r["count"])
-            per_total = (r["total_s"] - img_total) / max(1, r["count"])
-            r.update(per_jpeg_upstream_s=per_up, per_jpeg_total_s=per_total)
+        named = [(f"cold, phase {p}", r) for p, r in cold.items()]
+        named += [("cold, start_offset_ms", offset), ("warm (repeat)", warm)]
+        for name, r in named:
+            per_up = max(0.0, r["upstream_s"] - img_up) / max(1, r["count"])
+            r.update(per_jpeg_upstream_s=per_up)
             rows.append([name, r["count"], common.ms(r["upstream_s"]), common.ms(r["total_s"]),
                          f"{per_up * 1000:.2f} ms", f"{r['body_bytes'] / 2**20:.1f} MiB",
                          f"{per_up * args.target_jpegs:.2f} s"])
-        if clip:
-            for name in ("cold", "warm"):
-                c = clip[name]
-                print(f"   GET /clip ({name}): {c['count']} frames -> {c['bytes'] / 2**20:.1f} MiB "
-                      f"MP4 in {common.ms(c['total_s'])} "
-                      f"({c['total_s'] / max(1, c['count']) * 1000:.2f} ms per frame)")
-        else:
-            print("   GET /clip: not in this binary")
-        results.update(image=img, cold=cold, warm=warm, cold_offset=cold2, clip=clip,
-                       ffmpeg_span_s=base_span, ffmpeg_target_s=base_target)
+        mean_cold = sum(r["per_jpeg_upstream_s"] for r in cold.values()) / len(cold)
+        est = mean_cold * args.target_jpegs
+        est_key = cold[min(cold)]["per_jpeg_upstream_s"] * args.target_jpegs
+        est_warm = warm["per_jpeg_upstream_s"] * args.target_jpegs
+        results.update(image=img, cold={str(k): v for k, v in cold.items()}, warm=warm,
+                       cold_offset=offset, clip=clip, ffmpeg_span_s=base_span,
+                       ffmpeg_target_s=base_target, estimate_cold_s=est,
+                       estimate_keyframe_s=est_key, estimate_warm_s=est_warm)
         print()
-        print(f"   one image reference: to upstream {common.ms(img_up)}, total "
-              f"{common.ms(img_total)}")
+        print(f"   one image reference (fixed cost, subtracted): to upstream {common.ms(img_up)}, "
+              f"total {common.ms(img_total)}")
         print(common.table(rows, ["segment request", "JPEGs", "to upstream", "total",
                                   "per JPEG (to upstream)", "upstream body",
                                   f"x{args.target_jpegs} JPEGs"]))
+        if clip:
+            for name in ("cold", "warm"):
+                c = clip[name]
+                print(f"   GET /clip ({name}): {c['count']} frames -> {c['bytes'] / 2**20:.1f} "
+                      f"MiB MP4 in {common.ms(c['total_s'])} "
+                      f"({c['total_s'] / max(1, c['count']) * 1000:.2f} ms per frame)")
+        else:
+            print("   GET /clip: not in this binary")
         print(f"   ffmpeg -ss 5 -i FILE -t {args.span} -vf fps=1: {base_span:.2f} s; "
               f"-t {args.target_jpegs}: {base_target:.2f} s")
-        est = cold["per_jpeg_upstream_s"] * args.target_jpegs
-        print(f"   {args.target_jpegs}-JPEG segment, cold, extrapolated from {cold['count']}: "
-              f"{est:.2f} s = {base_target / est:.1f}x faster than ffmpeg; target <= "
-              f"{args.target_s:g} s: {common.verdict(est <= args.target_s)} "
-              f"(warm: {warm['per_jpeg_upstream_s'] * args.target_jpegs:.2f} s)")
+        print(f"   {args.target_jpegs} JPEGs, extrapolated per JPEG: cold {est:.2f} s (mean over "
+              f"GOP phases; {base_target / est:.1f}x faster than ffmpeg), keyframe-aligned "
+              f"{est_key:.2f} s, warm {est_warm:.2f} s")
+        print(f"   target <= {args.target_s:g} s: cold {common.verdict(est <= args.target_s)}, "
+              f"keyframe-aligned {common.verdict(est_key <= args.target_s)}, "
+              f"warm {common.verdict(est_warm <= args.target_s)}")
         if profile:
-            print("   perf (server during the cold request, share of samples by library):")
+            print("   perf (server during one more cold request, share of samples by library):")
             print(profile)
     common.write_json(args, results)
 
