@@ -6,6 +6,9 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <string>
+
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -107,7 +110,9 @@ struct TlsRun {
 
 TlsRun run_against_tls_server(bool trust_server_cert) {
   const SelfSigned pem = make_self_signed();
-  const std::string ca_path = ::testing::TempDir() + "sl_backends_tls_ca.pem";
+  // Per process: ctest -j runs the TLS tests side by side, and one must not remove the other's.
+  const std::string ca_path =
+      ::testing::TempDir() + "sl_backends_tls_ca_" + std::to_string(::getpid()) + ".pem";
   std::ofstream(ca_path) << pem.cert_pem;
 
   asio::io_context io;
