@@ -40,6 +40,14 @@ def sightline_bin() -> Path:
 # Collection guard: a run that collects fewer tests than the caller expects fails, so an import
 # error or a wrong path cannot pass as "0 tests, all fine".
 
+def pytest_configure(config):
+    # A SIGTERM (the CI's timeout) becomes an interrupt, so fixtures still stop the servers and
+    # sources they started; sources.py kills whatever is left at exit.
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def pytest_collection_finish(session):
     want = int(os.environ.get("SIGHTLINE_E2E_MIN_TESTS", "0"))
     got = len(session.items)

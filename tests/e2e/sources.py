@@ -13,6 +13,7 @@ sightline pulls from them, as it would from a camera:
 
 from __future__ import annotations
 
+import atexit
 import functools
 import http.server
 import os
@@ -62,8 +63,18 @@ def ffmpeg_barcode_input(width: int, height: int, fps: int, realtime: bool = Tru
     return args
 
 
+_LIVE: set["Proc"] = set()   # started and not yet stopped; killed at exit if a test could not
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for proc in list(_LIVE):
+        proc.stop(signal.SIGKILL, timeout=2)
+
+
 class Proc:
-    """A child process in its own session, logging to a file, always reaped by stop()."""
+    """A child process in its own session, logging to a file, always reaped by stop() (or at
+    interpreter exit, when the run was interrupted before its fixture could stop it)."""
 
     def __init__(self, args: list[str], log_path: Path, env: dict | None = None):
         self.args = args
@@ -71,6 +82,7 @@ class Proc:
         self.log = open(log_path, "ab")
         self.popen = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log,
                                       stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        _LIVE.add(self)
 
     @property
     def pid(self) -> int:
@@ -112,6 +124,7 @@ class Proc:
                     pass
                 self.popen.wait(5)
         self.log.close()
+        _LIVE.discard(self)
         return self.popen.returncode
 
 
