@@ -52,6 +52,7 @@ void TestPatternSource::run() {
     return start + std::chrono::duration_cast<steady_clock::duration>(
                        std::chrono::duration<double>(static_cast<double>(slot) / fps));
   };
+  constexpr double kMaxLagS = 2.0;
   int64_t frame_number = 0;  // the barcode: equals the store's lifetime index
   int64_t slot = 0;          // the schedule position: gives the timestamp
   std::vector<Packet> packets;
@@ -78,9 +79,11 @@ void TestPatternSource::run() {
     if (frame_number == 0) sink_.on_source_event({SourceState::active, "", ""});
     ++frame_number;
     ++slot;
-    // Late (a stalled machine): skip the missed slots instead of catching up in a burst.
+    // Late (a busy machine): catch up in a burst, so timestamp_ms stays n*1000/fps for frame n
+    // (the source exists to check frame accuracy). Only a stall of over kMaxLagS seconds skips
+    // the missed slots, so a frozen process does not come back with a flood of frames.
     const auto now = steady_clock::now();
-    if (now > due(slot)) {
+    if (now > due(slot + static_cast<int64_t>(kMaxLagS * fps))) {
       const double elapsed = std::chrono::duration<double>(now - start).count();
       slot = std::max(slot, static_cast<int64_t>(std::floor(elapsed * fps)));
     }

@@ -1,5 +1,6 @@
 // The synthetic source of SPEC's test_pattern type: frames at a fixed rate on an absolute
-// schedule (a late frame makes the schedule skip ahead, never burst), each drawn with the §7
+// schedule (late frames catch up in a burst so frame n is always at n*1000/fps ms; only a stall
+// of over 2 s skips ahead), each drawn with the §7
 // barcode of its frame number (0, 1, 2, ...: the store's lifetime index) and encoded to H.264
 // (one keyframe per second) so the store holds real packets as it would for a camera.
 #pragma once

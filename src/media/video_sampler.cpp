@@ -228,16 +228,16 @@ Result<Demuxed> demux_video(MemoryInput& input) {
 }  // namespace
 
 std::vector<size_t> pick_evenly(const std::vector<double>& times_ms, double max_fps,
-                                int max_frames) {
+                                int max_frames, double slack_ms) {
   const size_t n = times_ms.size();
   if (n == 0 || !(max_fps > 0) || max_frames < 1) return {};
   const double t0 = times_ms.front();
   // n frames cover n frame intervals: the last frame lasts one interval too.
   const double span = n > 1 ? (times_ms.back() - t0) * static_cast<double>(n) / static_cast<double>(n - 1)
                             : 1000.0 / max_fps;
-  // Times come from exact pts, but the division above leaves rounding dust: forgive it before
-  // rounding the count up, or 3 s at 1 fps could ask for a fourth frame.
-  const double wanted = span / 1000.0 * max_fps - 1e-6;
+  // The division above leaves rounding dust even on exact times: forgive it (and any measuring
+  // error the caller names) before rounding the count up, or 3 s at 1 fps could ask for a 4th.
+  const double wanted = span / 1000.0 * max_fps - std::max(1e-6, slack_ms * max_fps / 1000.0);
   size_t k = 1;
   if (!(wanted < static_cast<double>(n))) {
     k = n;

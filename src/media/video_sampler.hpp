@@ -38,7 +38,10 @@ Result<std::vector<SampledFrame>> sample_video(const Bytes& container_bytes, dou
 // frames to keep. K = ceil(span * max_fps) frames (capped at max_frames, at most all of them)
 // aimed at t0 + i*span/K, each served by the nearest frame, where span covers the frames and
 // the last frame's own interval. 3 s of 30 fps at max_fps=1 keeps frames 0, 30 and 60.
+// `slack_ms`: measuring error forgiven before K is rounded up (whole-millisecond timestamps
+// make 10 s of 30 fps measure 10000.3 ms, which must not ask for a 21st frame at 2 fps).
+// The ovs:// segment sampler (refs) uses this same rule.
 std::vector<size_t> pick_evenly(const std::vector<double>& times_ms, double max_fps,
-                                int max_frames);
+                                int max_frames, double slack_ms = 0);
 
 }  // namespace sl

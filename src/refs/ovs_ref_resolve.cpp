@@ -1,11 +1,14 @@
 // Resolution of a parsed ovs:// reference against a stream's FrameStore (SPEC.md section 3):
 // which frame an image reference means, and which frames a segment samples.
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "refs/ovs_ref.hpp"
+
+#include "media/video_sampler.hpp"
 
 namespace sl {
 
@@ -118,45 +121,18 @@ Result<Resolution> resolve_image(const OvsRef& ref, const FrameStore& store, con
 
 // ---- video -----------------------------------------------------------------------------------
 
-// Picks frames spread evenly in time: K targets t0 + i*span/K, each served by the nearest frame.
+// Picks frames spread evenly in time (media's pick_evenly: K targets t0 + i*span/K, each served
+// by the nearest frame). Timestamps are whole milliseconds, so up to 1.5 ms of measured span is
+// forgiven before the count is rounded up.
 std::vector<FrameRecord> sample(const std::vector<FrameRecord>& f, double max_fps,
                                 std::optional<int64_t> max_frames) {
-  const size_t n = f.size();
-  const double t0 = static_cast<double>(f.front().timestamp_ms);
-  // A segment of n frames covers n frame intervals (the last frame lasts one interval too).
-  const double span =
-      n > 1 ? (static_cast<double>(f.back().timestamp_ms) - t0) * static_cast<double>(n) /
-                  static_cast<double>(n - 1)
-            : 1000.0 / max_fps;
-  // Timestamps are whole milliseconds, so the measured span is off by up to about a millisecond
-  // (10 s of 30 fps measures 10000.3 ms); forgive that before rounding the count up, or a
-  // 10 s segment at max_fps=2 would get 21 frames.
-  const double wanted = span / 1000.0 * max_fps - std::max(1e-9, 1.5 * max_fps / 1000.0);
-  size_t k = 1;
-  if (!(wanted < static_cast<double>(n))) {
-    k = n;
-  } else if (wanted > 1) {
-    k = static_cast<size_t>(std::ceil(wanted));
-  }
-  if (max_frames && static_cast<int64_t>(k) > *max_frames) k = static_cast<size_t>(*max_frames);
-
+  std::vector<double> times;
+  times.reserve(f.size());
+  for (const FrameRecord& r : f) times.push_back(static_cast<double>(r.timestamp_ms));
+  const int cap = static_cast<int>(
+      std::min<int64_t>(max_frames.value_or(INT32_MAX), static_cast<int64_t>(INT32_MAX)));
   std::vector<FrameRecord> out;
-  out.reserve(k);
-  const double step = span / static_cast<double>(k);
-  size_t j = 0;
-  for (size_t i = 0; i < k; ++i) {
-    const double target = t0 + static_cast<double>(i) * step;
-    while (j < n && static_cast<double>(f[j].timestamp_ms) < target) ++j;
-    // The nearest of f[j-1] and f[j] (ties to the earlier): with integer-ms timestamps a
-    // strict "first at or after" would jitter by one frame.
-    size_t pick = j;
-    if (j == n || (j > 0 && target - static_cast<double>(f[j - 1].timestamp_ms) <=
-                                static_cast<double>(f[j].timestamp_ms) - target)) {
-      pick = j - 1;
-    }
-    if (!out.empty() && out.back().index >= f[pick].index) continue;
-    out.push_back(f[pick]);
-  }
+  for (size_t i : pick_evenly(times, max_fps, cap, 1.5)) out.push_back(f[i]);
   return out;
 }
 
