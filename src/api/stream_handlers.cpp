@@ -85,7 +85,14 @@ asio::awaitable<void> get_frame(StreamRouteDeps d, Request& req, ResponseWriter&
 
   RenderOptions options;
   options.max_pixels = ref->max_pixels;
+  // A frame still held decoded (the live edge) costs one JPEG encode at most: answer here.
+  // Anything older is re-decoded from its GOP (up to ~40 ms), which must not stall the network
+  // threads that serve everyone else's live-edge requests.
+  const bool needs_decode = d.media_executor && !fs.decoded(record.index);
+  auto home = co_await asio::this_coro::executor;
+  if (needs_decode) co_await asio::post(d.media_executor, asio::use_awaitable);
   auto rendered = d.renderer->render(fs, {record}, options);
+  if (needs_decode) co_await asio::post(home, asio::use_awaitable);
   if (!rendered.ok()) co_return co_await send_error(w, rendered.error());
   if (rendered->empty() || !rendered->front().jpeg)
     co_return co_await send_error(

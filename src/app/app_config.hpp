@@ -41,7 +41,7 @@ struct StreamsSettings {
   int64_t ended_linger_seconds = 300;
   int64_t max_bytes_per_stream = 512ll << 20;
   int decoded_keep = 8;
-  int64_t rendition_bytes = 64ll << 20;
+  int64_t rendition_bytes = 16ll << 20;
 };
 
 struct IngestSettings {

@@ -25,7 +25,7 @@ struct StoreLimits {
   int64_t retention_ms = 600'000;         // frames older than this (stream clock) are evicted
   size_t max_bytes = 512ull << 20;        // packets + decoded pictures + renditions
   int decoded_keep = 8;                   // newest frames kept decoded
-  size_t rendition_bytes = 64ull << 20;   // cap on cached encoded images
+  size_t rendition_bytes = 16ull << 20;   // cap on cached encoded images
 };
 
 struct FrameRecord {
