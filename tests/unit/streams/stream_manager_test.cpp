@@ -51,7 +51,8 @@ TEST(StreamManager, CreateGetListDeleteWithOwnership) {
   StreamManager mgr(small_config(), clock, metrics);
   auto a = mgr.create("key-a", closed_port_source());
   ASSERT_TRUE(a.ok()) << a.error().message;
-  EXPECT_EQ(a->state, "connecting");
+  // The source thread may already have failed its first attempt (port 1 refuses at once).
+  EXPECT_TRUE(a->state == "connecting" || a->state == "reconnecting") << a->state;
   EXPECT_TRUE(a->lease);
   EXPECT_EQ(a->ttl_seconds, 300);
 
@@ -134,7 +135,7 @@ TEST(StreamManager, LeaseExpiresUnlessKeptAliveThenLingersAndIsForgotten) {
   EXPECT_EQ(ka->expires_at_ms, clock.wall_ms() + 5000);
   clock.advance(4000);
   mgr.tick();
-  EXPECT_EQ(mgr.status("k", s->id)->state, "connecting");
+  EXPECT_NE(mgr.status("k", s->id)->state, "ended");
   clock.advance(2000);
   mgr.tick();
   auto st = mgr.status("k", s->id);
