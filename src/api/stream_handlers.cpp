@@ -170,15 +170,6 @@ Handler bound(const StreamRouteDeps& deps, Fn fn) {
 
 }  // namespace
 
-bool valid_stream_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '-'))
-      return false;
-  return true;
-}
-
 void add_stream_routes(Router& router, const StreamRouteDeps& deps) {
   using http::verb;
   router.add(verb::post, "/v1/streams", bound(deps, create_stream));

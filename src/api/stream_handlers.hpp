@@ -8,6 +8,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "api/router.hpp"
+#include "core/stream_id.hpp"
 #include "api/stream_json.hpp"
 #include "refs/frame_renderer.hpp"
 #include "streams/stream_manager.hpp"
@@ -24,7 +25,6 @@ struct StreamRouteDeps {
 
 void add_stream_routes(Router& router, const StreamRouteDeps& deps);
 
-// True for ids of the ovs:// grammar: [A-Za-z0-9_-]{1,64}.
-bool valid_stream_id(std::string_view id);
+using sl::valid_stream_id;  // core/stream_id.hpp
 
 }  // namespace sl::api

@@ -12,6 +12,8 @@
 
 #include "refs/ovs_ref.hpp"
 
+#include "core/stream_id.hpp"
+
 namespace sl {
 
 namespace {
@@ -19,7 +21,6 @@ namespace {
 // Smaller images are useless to a vision model and are almost certainly a unit mistake
 // (max_pixels=640 meant as a width); 1024 = 32x32.
 constexpr int64_t kMinMaxPixels = 1024;
-constexpr size_t kMaxStreamIdLength = 64;
 
 Error invalid(const std::string& param, std::string message) {
   return make_error(ErrorCode::invalid_reference, std::move(message), param);
@@ -33,14 +34,6 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
     if (lower(s[i]) != prefix[i]) return false;
   }
   return true;
-}
-
-bool valid_stream_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxStreamIdLength) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
-  });
 }
 
 int hex_value(char c) {

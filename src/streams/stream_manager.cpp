@@ -1,21 +1,14 @@
 #include "streams/stream_manager.hpp"
 
-#include <cctype>
 #include <vector>
 
 #include "core/log.hpp"
 #include "core/random_id.hpp"
+#include "core/stream_id.hpp"
 #include "streams/stream.hpp"
 
 namespace sl {
 namespace {
-
-bool valid_stream_id(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
-  return true;
-}
 
 Error not_found(const std::string& id) {
   return make_error(ErrorCode::stream_not_found, "No stream with id '" + id + "'.");

@@ -27,3 +27,13 @@ TEST(RandomId, HexOfRequestedLengthAndDistinct) {
 }
 
 }  // namespace sl
+
+#include "core/stream_id.hpp"
+
+namespace sl {
+static_assert(valid_stream_id("demo") && valid_stream_id("A-z_09"));
+static_assert(valid_stream_id(std::string_view("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")));
+static_assert(!valid_stream_id("") && !valid_stream_id("a b") && !valid_stream_id("a/b") &&
+              !valid_stream_id("é"));
+static_assert(!valid_stream_id(std::string_view("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")));
+}  // namespace sl
