@@ -112,6 +112,14 @@ Status visit_message(json::value& msg_value, const std::string& path, ParsedChat
   return {};
 }
 
+ResolvedMedia to_media(const std::vector<RenderedFrame>& rendered, bool video) {
+  ResolvedMedia media;
+  media.video = video;
+  for (const RenderedFrame& f : rendered)
+    media.frames.push_back(MediaFrame{f.index, f.timestamp_ms, f.width, f.height, f.jpeg});
+  return media;
+}
+
 }  // namespace
 
 Result<ParsedChat> parse_chat_request(json::object body, const ChatLimits& limits,
@@ -157,11 +165,7 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
         e.param = p.param;
         return e;
       }
-      ResolvedMedia media;
-      media.video = true;
-      for (const RenderedFrame& f : *frames)
-        media.frames.push_back(MediaFrame{f.index, f.timestamp_ms, f.width, f.height, f.jpeg});
-      out.call.media.push_back(std::move(media));
+      out.call.media.push_back(to_media(*frames, true));
       continue;
     }
     auto store = streams.store(owner, p.ref.stream_id);
@@ -189,10 +193,7 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
       e.param = p.param;
       return e;
     }
-    ResolvedMedia media;
-    media.video = p.ref.kind == RefKind::video;
-    for (const RenderedFrame& f : *rendered)
-      media.frames.push_back(MediaFrame{f.index, f.timestamp_ms, f.width, f.height, f.jpeg});
+    ResolvedMedia media = to_media(*rendered, p.ref.kind == RefKind::video);
     OvsMediaEntry entry;
     entry.url = p.url;
     entry.stream_id = p.ref.stream_id;
