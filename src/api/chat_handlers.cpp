@@ -1,13 +1,13 @@
 #include "api/chat_handlers.hpp"
+#include "core/json_text.hpp"
 
 #include <optional>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api/error_response.hpp"
+#include "core/offload.hpp"
 #include "refs/remote_video.hpp"
 
 namespace sl::api {
@@ -42,25 +42,25 @@ void copy_meta(const json::object& chunk, json::object& meta) {
 }
 
 std::string sse_event(const json::object& chunk) {
-  return "data: " + json::serialize(chunk) + "\n\n";
+  return "data: " + json_text(chunk) + "\n\n";
 }
 
 asio::awaitable<void> reply_error(ResponseWriter& w, const Error& e) {
   co_await w.send(error_response(e));
 }
 
-// Runs the reference resolution on the media executor and comes back to the connection's.
+// Resolves and renders the references on the media executor (decoding must not stall other
+// connections); the coroutine resumes on its own executor. The deps point at app-owned objects
+// that outlive the media pool.
 asio::awaitable<Result<PreparedChat>> prepare_off_thread(const ChatRouteDeps& d, ParsedChat parsed,
                                                          const std::string& owner, int64_t now) {
-  auto home = co_await asio::this_coro::executor;
-  if (parsed.refs.empty() || !d.media_executor) {
+  if (parsed.refs.empty()) {
     co_return resolve_chat_media(std::move(parsed), owner, now, *d.streams, *d.renderer, d.limits);
   }
-  co_await asio::post(d.media_executor, asio::use_awaitable);
-  Result<PreparedChat> out =
-      resolve_chat_media(std::move(parsed), owner, now, *d.streams, *d.renderer, d.limits);
-  co_await asio::post(home, asio::use_awaitable);
-  co_return out;
+  auto work = [d, parsed = std::move(parsed), owner, now]() mutable {
+    return resolve_chat_media(std::move(parsed), owner, now, *d.streams, *d.renderer, d.limits);
+  };
+  co_return co_await offload(d.media_executor, work);
 }
 
 asio::awaitable<void> relay_stream(Backend& backend, PreparedChat prepared, ResponseWriter& w) {
@@ -99,7 +99,7 @@ asio::awaitable<void> relay_stream(Backend& backend, PreparedChat prepared, Resp
     if (held) co_await w.write(sse_event(*held));
     const ErrorHttp eh = error_http(st.error().code);
     co_await w.write("data: " +
-                     json::serialize(error_body(st.error().message, eh.type, st.error().param,
+                     json_text(error_body(st.error().message, eh.type, st.error().param,
                                                 to_string(st.error().code))) +
                      "\n\n");
     co_await w.end();

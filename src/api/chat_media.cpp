@@ -28,6 +28,20 @@ json::string* part_url(json::object& part, const std::string& key) {
   return url && url->is_string() ? &url->get_string() : nullptr;
 }
 
+// The scheme of `url` in lower case ("" when there is none).
+std::string url_scheme_lower(std::string_view url) {
+  const size_t colon = url.find(':');
+  if (colon == std::string_view::npos || colon == 0) return {};
+  std::string scheme;
+  for (char c : url.substr(0, colon)) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '-' || c == '.';
+    if (!ok) return {};
+    scheme.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+  }
+  return scheme;
+}
+
 Status check_data_url(std::string_view url, const ChatLimits& limits, const std::string& param) {
   if (url.size() > limits.max_data_url_bytes)
     return make_error(ErrorCode::payload_too_large,
@@ -68,12 +82,16 @@ Status visit_part(json::value& part_value, const std::string& path, ParsedChat& 
   const std::string url_path = path + "." + type + ".url";
   if (!url) return bad("'" + type + "' must be an object with a string 'url'.", path + "." + type);
   const std::string_view u(url->data(), url->size());
-  const bool is_data = u.rfind("data:", 0) == 0;
+  // Schemes are case-insensitive (RFC 3986); only these ever leave the server.
+  const std::string scheme = url_scheme_lower(u);
+  const bool is_data = scheme == "data";
   if (is_data) {
     if (auto st = check_data_url(u, limits, url_path); !st.ok()) return st;
   }
   if (!is_ovs_url(u)) {
-    const bool is_http = u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
+    const bool is_http = scheme == "http" || scheme == "https";
+    if (!is_http && !is_data)
+      return bad("'" + type + "' URLs must be http://, https://, data: or ovs:// URLs.", url_path);
     // Images and, for video-capable backends, videos pass through unchanged.
     if (type != "video_url" || !fetch_video_urls || !(is_http || is_data)) return {};
     PendingRef remote;

@@ -1,9 +1,14 @@
 #include "api/error_response.hpp"
+#include "core/json_text.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 
 namespace sl::api {
+namespace {
+constexpr size_t kMaxErrorMessageBytes = 1024;
+constexpr size_t kMaxErrorParamBytes = 256;
+}  // namespace
 
 ErrorHttp error_http(ErrorCode code) {
   switch (code) {
@@ -14,11 +19,13 @@ ErrorHttp error_http(ErrorCode code) {
     case ErrorCode::stream_not_found:
     case ErrorCode::frame_not_found:
     case ErrorCode::model_not_found: return {404, "not_found_error"};
-    case ErrorCode::stream_not_ready:
-    case ErrorCode::frame_not_available: return {409, "invalid_request_error"};
+    case ErrorCode::stream_not_ready: return {409, "invalid_request_error"};
+    case ErrorCode::frame_not_available:  // SPEC section 3, as in Overshoot's API
     case ErrorCode::segment_empty: return {422, "invalid_request_error"};
     case ErrorCode::too_many_streams:
-    case ErrorCode::rate_limited: return {429, "rate_limit_error"};
+    case ErrorCode::rate_limited:
+    case ErrorCode::quota_exceeded: return {429, "rate_limit_error"};
+    case ErrorCode::permission_denied: return {403, "permission_error"};
     case ErrorCode::payload_too_large: return {413, "invalid_request_error"};
     case ErrorCode::unsupported: return {400, "invalid_request_error"};
     case ErrorCode::source_error:
@@ -33,11 +40,13 @@ ErrorHttp error_http(ErrorCode code) {
 
 boost::json::object error_body(std::string_view message, std::string_view type,
                                std::string_view param, std::string_view code) {
+  // An error may quote what the client sent (a query value, an id, a URL): never echo a huge
+  // value back whole. json_text() makes whatever is quoted valid UTF-8 on the wire.
   boost::json::object err;
-  err["message"] = message;
+  err["message"] = truncate_utf8(message, kMaxErrorMessageBytes);
   err["type"] = type;
   if (param.empty()) err["param"] = nullptr;
-  else err["param"] = param;
+  else err["param"] = truncate_utf8(param, kMaxErrorParamBytes);
   err["code"] = code;
   boost::json::object out;
   out["error"] = std::move(err);
@@ -47,7 +56,7 @@ boost::json::object error_body(std::string_view message, std::string_view type,
 Response json_response(unsigned status, const boost::json::value& body, unsigned version) {
   Response res{static_cast<http::status>(status), version};
   res.set(http::field::content_type, "application/json");
-  res.body() = boost::json::serialize(body);
+  res.body() = json_text(body);
   res.prepare_payload();
   return res;
 }

@@ -113,8 +113,8 @@ using Core = HttpServer::Core;
 // The ResponseWriter of one request on one connection.
 class SessionWriter final : public ResponseWriter {
  public:
-  SessionWriter(Core& core, Conn& conn, unsigned version, bool keep_alive)
-      : core_(core), conn_(conn), version_(version), keep_alive_(keep_alive) {}
+  SessionWriter(Core& core, Conn& conn, unsigned version, bool keep_alive, bool head)
+      : core_(core), conn_(conn), version_(version), keep_alive_(keep_alive), head_(head) {}
 
   bool keep_alive() const { return keep_alive_; }
 
@@ -124,6 +124,12 @@ class SessionWriter final : public ResponseWriter {
     keep_alive_ = keep_alive_ && !core_.stopping.load();
     r.keep_alive(keep_alive_);
     r.prepare_payload();
+    if (head_) {
+      // HEAD: the GET response's headers (Content-Length included), no body (RFC 9110 9.3.2).
+      const auto length = r.body().size();
+      r.body().clear();
+      r.content_length(length);
+    }
     conn_.stream.expires_after(milliseconds(core_.limits.write_timeout_ms));
     auto [ec, n] = co_await http::async_write(conn_.stream, r, kTuple);
     (void)n;
@@ -188,6 +194,7 @@ class SessionWriter final : public ResponseWriter {
   Conn& conn_;
   unsigned version_;
   bool keep_alive_;
+  const bool head_;
   bool raw_ = false;
 };
 
@@ -351,7 +358,8 @@ asio::awaitable<void> run_session(std::shared_ptr<Core> core, std::shared_ptr<Co
       split_target(std::string_view(req.message.target().data(), req.message.target().size()),
                    req.path, req.query);
       req.received_wall_ms = received;
-      SessionWriter writer(*core, *conn, req.message.version(), req.message.keep_alive());
+      SessionWriter writer(*core, *conn, req.message.version(), req.message.keep_alive(),
+                           req.message.method() == http::verb::head);
 
       co_await (invoke_handler(core->handler, req, writer) || watch_disconnect(*conn));
 

@@ -66,6 +66,13 @@ RouteMatch Router::match(http::verb method, std::string_view path) const {
     if (r.method == method && (!best_method || more_specific(r, *best_method))) best_method = &r;
   }
   if (!best_any) return m;
+  // HEAD is served by the GET route (the writer drops the body).
+  if (!best_method && method == http::verb::head) {
+    for (const auto& r : routes_) {
+      if (r.method != http::verb::get || !segments_match(r, parts)) continue;
+      if (!best_method || more_specific(r, *best_method)) best_method = &r;
+    }
+  }
 
   // Methods allowed on the pattern that wins for this path.
   const Route* winner = best_method ? best_method : best_any;

@@ -1,11 +1,12 @@
 #include "api/stream_handlers.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
+#include <optional>
+
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
 #include "api/error_response.hpp"
+#include "core/offload.hpp"
 #include "media/mp4_mux.hpp"
 #include "refs/ovs_ref.hpp"
 
@@ -88,16 +89,21 @@ asio::awaitable<void> get_frame(StreamRouteDeps d, Request& req, ResponseWriter&
   // A frame still held decoded (the live edge) costs one JPEG encode at most: answer here.
   // Anything older is re-decoded from its GOP (up to ~40 ms), which must not stall the network
   // threads that serve everyone else's live-edge requests.
-  const bool needs_decode = d.media_executor && !fs.decoded(record.index);
-  auto home = co_await asio::this_coro::executor;
-  if (needs_decode) co_await asio::post(d.media_executor, asio::use_awaitable);
-  auto rendered = d.renderer->render(fs, {record}, options);
-  if (needs_decode) co_await asio::post(home, asio::use_awaitable);
-  if (!rendered.ok()) co_return co_await send_error(w, rendered.error());
-  if (rendered->empty() || !rendered->front().jpeg)
+  const bool needs_decode = !fs.decoded(record.index);
+  auto render = [renderer = d.renderer, store = *store, record, options] {
+    return renderer->render(*store, {record}, options);
+  };
+  std::optional<Result<std::vector<RenderedFrame>>> rendered;
+  if (needs_decode) {
+    rendered.emplace(co_await offload(d.media_executor, render));
+  } else {
+    rendered.emplace(render());
+  }
+  if (!rendered->ok()) co_return co_await send_error(w, rendered->error());
+  if ((*rendered)->empty() || !(*rendered)->front().jpeg)
     co_return co_await send_error(
         w, make_error(ErrorCode::internal, "The frame could not be rendered."));
-  const RenderedFrame& f = rendered->front();
+  const RenderedFrame& f = (*rendered)->front();
 
   Response res{http::status::ok, req.message.version()};
   res.set(http::field::content_type, "image/jpeg");
@@ -142,21 +148,21 @@ asio::awaitable<void> get_clip(StreamRouteDeps d, Request& req, ResponseWriter& 
   auto store = d.streams->store(req.owner, id);
   if (!store.ok()) co_return co_await send_error(w, store.error());
 
-  auto home = co_await asio::this_coro::executor;
-  if (d.media_executor) co_await asio::post(d.media_executor, asio::use_awaitable);
-  Resolution resolution;
-  Result<Bytes> mp4 = build_clip(d, *ref, **store, req.received_wall_ms, resolution);
-  if (d.media_executor) co_await asio::post(home, asio::use_awaitable);
+  auto resolution = std::make_shared<Resolution>();
+  auto work = [d, ref = *ref, store = *store, now = req.received_wall_ms, resolution] {
+    return build_clip(d, ref, *store, now, *resolution);
+  };
+  Result<Bytes> mp4 = co_await offload(d.media_executor, work);
   if (!mp4.ok()) co_return co_await send_error(w, mp4.error());
 
   Response res{http::status::ok, req.message.version()};
   res.set(http::field::content_type, "video/mp4");
   res.set(http::field::cache_control, "no-store");
-  const auto& frames = resolution.frames;
+  const auto& frames = resolution->frames;
   res.set("X-Frame-Count", std::to_string(frames.size()));
   res.set("X-First-Frame-Index", std::to_string(frames.front().index));
   res.set("X-Last-Frame-Index", std::to_string(frames.back().index));
-  res.set("X-Frame-Clamped", resolution.clamped ? "true" : "false");
+  res.set("X-Frame-Clamped", resolution->clamped ? "true" : "false");
   res.body().assign(mp4->begin(), mp4->end());
   co_await w.send(std::move(res));
 }

@@ -1,5 +1,8 @@
 #include "api/stream_json.hpp"
 
+#include "core/redact.hpp"
+#include "core/json_text.hpp"
+
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -135,21 +138,6 @@ json::value string_or_null(const std::string& s) {
 
 }  // namespace
 
-std::string redact_url(std::string_view url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  size_t host_start = scheme + 3;
-  size_t auth_end = url.find_first_of("/?#", host_start);
-  if (auth_end == std::string_view::npos) auth_end = url.size();
-  std::string_view authority = url.substr(host_start, auth_end - host_start);
-  size_t at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  std::string out(url.substr(0, host_start));
-  out += authority.substr(at + 1);
-  out += url.substr(auth_end);
-  return out;
-}
-
 Result<StreamOptions> parse_create_stream(const json::object& body,
                                           const StreamDefaults& defaults) {
   if (Status s = reject_unknown(body, {"source", "retention_seconds", "name", "lease",
@@ -171,7 +159,8 @@ Result<StreamOptions> parse_create_stream(const json::object& body,
   auto name = get_string(body, "name", "name");
   if (!name.ok()) return name.error();
   if (name->has_value()) {
-    if ((*name)->size() > 256) return bad("name", "'name' must be at most 256 characters.");
+    // Characters, not bytes: a 256-character name in any script fits.
+    if (utf8_length(**name) > 256) return bad("name", "'name' must be at most 256 characters.");
     opt.name = **name;
   }
 
@@ -196,7 +185,7 @@ Result<StreamOptions> parse_create_stream(const json::object& body,
     if (f == body.end() || f->value().is_null()) continue;
     if (!f->value().is_object()) return wrong_type(key, "an object");
     (std::string_view(key) == "processing" ? opt.processing_json : opt.inference_json) =
-        json::serialize(f->value());
+        json_text(f->value());
   }
   return opt;
 }
@@ -233,8 +222,9 @@ json::object stream_to_json(const StreamStatus& s) {
   o["last_frame_index"] = optional_int(s.last_frame_index);
   o["first_available_frame_index"] = optional_int(s.first_available_frame_index);
   o["recent_fps"] = s.recent_fps;
-  o["width"] = s.width;
-  o["height"] = s.height;
+  // Unknown until the first frame (and for a source that failed before one): null, not 0.
+  o["width"] = s.width > 0 ? json::value(s.width) : json::value(nullptr);
+  o["height"] = s.height > 0 ? json::value(s.height) : json::value(nullptr);
   o["retained_frame_count"] = s.retained_frame_count;
   o["evicted_frame_count"] = s.evicted_frame_count;
   o["retention_seconds"] = s.retention_seconds;

@@ -26,7 +26,4 @@ boost::json::object stream_to_json(const StreamStatus& status);
 boost::json::object source_to_json(const SourceSpec& source);
 boost::json::object keepalive_to_json(const KeepaliveResult& result);
 
-// "rtsp://user:pass@cam/x" -> "rtsp://cam/x".
-std::string redact_url(std::string_view url);
-
 }  // namespace sl::api

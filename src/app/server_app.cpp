@@ -22,6 +22,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/redact.hpp"
 #include "backends/model_router.hpp"
 #include "media/ffmpeg_log.hpp"
 #include "refs/frame_renderer.hpp"
@@ -95,7 +96,7 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
     log::warn("app", "--model " + m.model + "=" + m.checkpoint_dir +
                          ": the in-process engine is not built yet; ignoring it");
   for (const auto& b : config.backends)
-    log::info("app", "backend " + b.model + " -> " + b.base_url + " (video=" +
+    log::info("app", "backend " + b.model + " -> " + redact_url(b.base_url) + " (video=" +
                          std::string(to_string(b.video)) + ")");
   if (config.insecure_no_auth)
     log::warn("app", "--insecure-no-auth: every request is accepted without an API key");

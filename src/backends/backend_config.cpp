@@ -1,4 +1,5 @@
 #include "backends/backend_config.hpp"
+#include "core/json_text.hpp"
 
 #include <charconv>
 
@@ -128,7 +129,7 @@ Result<HttpBackendConfig> parse_backend_json(const json::value& value, const std
     if (v.is_string()) {
       text = v.get_string();
     } else if (v.is_int64() || v.is_uint64()) {
-      text = json::serialize(v);
+      text = json_text(v);
     } else {
       return config_error(field, field + " must be a string or an integer");
     }

@@ -1,10 +1,10 @@
 #include "backends/openai_http_backend.hpp"
+#include "core/json_text.hpp"
 
 #include <cstdlib>
 #include <optional>
 #include <vector>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <boost/system/system_error.hpp>
@@ -12,6 +12,7 @@
 #include "backends/sse_parser.hpp"
 #include "backends/upstream_error.hpp"
 #include "backends/upstream_format.hpp"
+#include "core/offload.hpp"
 
 namespace sl {
 namespace asio = boost::asio;
@@ -27,7 +28,7 @@ Error malformed(std::string_view what) {
 // An error the upstream put inside a 200 body or a stream chunk: {"error": ...} without choices.
 std::optional<Error> embedded_error(const json::object& o) {
   if (!o.contains("error") || o.contains("choices")) return std::nullopt;
-  const std::string body = json::serialize(o);
+  const std::string body = json_text(o);
   std::string message = "upstream error";
   if (auto m = upstream_error_message(body)) message += ": " + *m;
   return make_error(ErrorCode::upstream_error, std::move(message));
@@ -158,14 +159,12 @@ asio::awaitable<Result<json::object>> OpenAiHttpBackend::upstream_body(const Cha
   for (const ResolvedMedia& m : call.media) has_video = has_video || m.video;
   std::optional<Result<json::object>> body;
   if (has_video && format_.video == VideoMode::native && media_executor_) {
-    // The spawned coroutine only reads `call` and writes `body`, both alive while we wait.
-    co_await asio::co_spawn(
-        media_executor_,
-        [&]() -> asio::awaitable<void> {
-          body.emplace(build_upstream_body(call, format_));
-          co_return;
-        },
-        asio::use_awaitable);
+    // The work owns copies (the call's JPEGs are shared, not copied): it may outlive this
+    // coroutine when the server stops (core/offload.hpp).
+    auto work = [call = std::make_shared<const ChatCall>(call), format = format_] {
+      return build_upstream_body(*call, format);
+    };
+    body.emplace(co_await offload(media_executor_, work));
   } else {
     body.emplace(build_upstream_body(call, format_));
   }
@@ -176,7 +175,7 @@ asio::awaitable<Result<json::object>> OpenAiHttpBackend::upstream_body(const Cha
 asio::awaitable<Result<json::object>> OpenAiHttpBackend::run_complete(const ChatCall& call) {
   auto body = co_await upstream_body(call, false);
   if (!body) co_return body.error();
-  auto response = co_await client_->fetch(http::verb::post, "/chat/completions", json::serialize(*body));
+  auto response = co_await client_->fetch(http::verb::post, "/chat/completions", json_text(*body));
   if (!response) co_return response.error();
   if (response->status / 100 != 2) co_return upstream_http_error(response->status, response->body);
   auto object = parse_object(response->body);
@@ -236,7 +235,7 @@ asio::awaitable<Status> OpenAiHttpBackend::run_stream(const ChatCall& call, cons
   };
 
   auto response = co_await client_->fetch_streaming(
-      http::verb::post, "/chat/completions", json::serialize(*body),
+      http::verb::post, "/chat/completions", json_text(*body),
       [&](std::string_view data) -> asio::awaitable<bool> {
         if (Status s = parser.feed(data, events); !s) {
           failure = s.error();

@@ -1,4 +1,5 @@
 #include "backends/upstream_error.hpp"
+#include "core/json_text.hpp"
 
 #include <charconv>
 #include <string>
@@ -16,7 +17,7 @@ std::optional<std::string> as_text(const json::value* v) {
   if (v == nullptr) return std::nullopt;
   if (v->is_string()) return std::string(v->get_string());
   if (v->is_null()) return std::nullopt;
-  return json::serialize(*v);  // e.g. FastAPI's list of validation errors
+  return json_text(*v);  // e.g. FastAPI's list of validation errors
 }
 
 std::string excerpt(std::string_view body) {
@@ -39,7 +40,7 @@ std::optional<std::string> upstream_error_message(std::string_view body) {
   if (const json::value* e = o.if_contains("error")) {
     if (e->is_object()) {
       if (auto m = as_text(e->get_object().if_contains("message"))) return m;
-      return json::serialize(*e);
+      return json_text(*e);
     }
     if (auto m = as_text(e)) return m;
   }

@@ -16,6 +16,8 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::model_not_found: return "model_not_found";
     case ErrorCode::too_many_streams: return "too_many_streams";
     case ErrorCode::rate_limited: return "rate_limit_exceeded";
+    case ErrorCode::quota_exceeded: return "quota_exceeded";
+    case ErrorCode::permission_denied: return "permission_denied";
     case ErrorCode::payload_too_large: return "payload_too_large";
     case ErrorCode::unsupported: return "unsupported";
     case ErrorCode::source_error: return "source_error";

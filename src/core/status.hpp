@@ -18,12 +18,14 @@ enum class ErrorCode {
   not_found,             // route or object that is not a stream (404)
   stream_not_found,      // unknown stream or another key's stream (404)
   stream_not_ready,      // stream has no frame yet (409)
-  frame_not_available,   // referenced frame is newer than the newest (409)
+  frame_not_available,   // referenced frame is newer than the newest (422)
   frame_not_found,       // no frame within tolerance (404)
   segment_empty,         // segment has no retained frames (422)
   model_not_found,       // unknown model id (404)
   too_many_streams,      // per-key concurrent stream limit (429)
-  rate_limited,          // generic 429
+  rate_limited,          // generic 429 (e.g. a key's concurrent request limit)
+  quota_exceeded,        // a key's resource budget (pixel rate, retained bytes) is spent (429)
+  permission_denied,     // the key may see the object but not change it (403)
   payload_too_large,     // body or media over a limit (413)
   unsupported,           // valid but not supported here (400)
   source_error,          // camera / source failure

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/redact.hpp"
 #include "core/log.hpp"
 #include "ingest/backoff.hpp"
 #include "ingest/gop_map.hpp"
@@ -113,7 +114,7 @@ void UrlSource::run() {
     Outcome outcome = run_connection();
     if (stop_ || outcome.kind == Outcome::Kind::stopped) return;
     if (outcome.kind == Outcome::Kind::permanent) {
-      log::warn("ingest", spec_.url + ": " + outcome.error);
+      log::warn("ingest", redact_url(spec_.url) + ": " + outcome.error);
       sink_.on_source_event({SourceState::failed, outcome.error, "source_failed"});
       return;
     }
@@ -133,7 +134,7 @@ void UrlSource::run() {
     if (outcome.frames > 0) backoff.reset();
     ++reconnects;
     active_ = false;
-    log::info("ingest", spec_.url + ": " + outcome.error + ", reconnecting");
+    log::info("ingest", redact_url(spec_.url) + ": " + outcome.error + ", reconnecting");
     sink_.on_source_event({SourceState::reconnecting, outcome.error, ""});
     sink_.on_reconnect();
     if (!wait_for_ms(backoff.next_delay_ms())) return;

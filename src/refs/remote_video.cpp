@@ -1,5 +1,7 @@
 #include "refs/remote_video.hpp"
 
+#include <cctype>
+
 #include <memory>
 
 #include "media/jpeg.hpp"
@@ -10,8 +12,15 @@ namespace sl {
 
 boost::asio::awaitable<Result<Bytes>> load_media_url(std::string url, FetchPolicy policy,
                                                      size_t max_data_url_bytes) {
-  if (url.rfind("data:", 0) == 0) co_return decode_data_url(url, max_data_url_bytes);
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+  // Schemes are case-insensitive (RFC 3986): "HTTP://" and "Data:" are what they say.
+  const auto starts = [&](std::string_view prefix) {
+    if (url.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(url[i])) != prefix[i]) return false;
+    return true;
+  };
+  if (starts("data:")) co_return decode_data_url(url, max_data_url_bytes);
+  if (!starts("http://") && !starts("https://"))
     co_return make_error(ErrorCode::invalid_request,
                          "Only http(s):// and data: video URLs can be fetched.");
   auto fetched = co_await fetch_url(std::move(url), std::move(policy));

@@ -31,6 +31,7 @@ Stream::Stream(std::string id, std::string owner, StreamOptions options,
       options_(std::move(options)),
       clock_(clock),
       created_at_ms_(clock.wall_ms()),
+      byte_cap_(config.store.max_bytes),
       store_(std::make_shared<FrameStore>(limits_for(options_, config))) {
   source_ = make_source(options_.source, config.ingest, *store_, clock_);
   if (options_.lease) expires_at_ms_ = created_at_ms_ + options_.ttl_seconds * 1000;
@@ -52,6 +53,20 @@ void Stream::end(const std::string& reason) {
   }
   // Joined outside the lock: stopping a network source can take a moment.
   if (source) source->stop();
+}
+
+void Stream::fail(const std::string& reason, const std::string& error) {
+  {
+    std::lock_guard lk(mu_);
+    if (end_reason_.empty()) end_error_ = error;
+  }
+  end(reason);
+}
+
+double Stream::pixel_rate() const {
+  if (double declared = declared_pixel_rate(options_.source); declared > 0) return declared;
+  const StoreStats stats = store_->stats();
+  return static_cast<double>(stats.width) * stats.height * stats.recent_fps;
 }
 
 int64_t Stream::stream_time_ms() const {
@@ -94,6 +109,11 @@ StreamStatus Stream::status() const {
   if (!end_reason_.empty()) {
     // Our own end (delete, lease expiry, shutdown) wins over whatever the source last said.
     if (st.end_reason.empty()) st.end_reason = end_reason_;
+    if (!end_error_.empty()) {
+      st.end_reason = end_reason_;
+      st.state = "failed";
+      st.last_error = end_error_;
+    }
     if (st.state != "failed") st.state = "ended";
   }
   if (options_.lease) {

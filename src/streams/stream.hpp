@@ -26,6 +26,15 @@ class Stream {
   void start();
   // Stops the source (joins its thread) and records why. Idempotent; first reason wins.
   void end(const std::string& reason);
+  // end() that leaves the stream `failed` with `error` as its last_error (e.g. a budget spent).
+  void fail(const std::string& reason, const std::string& error);
+
+  // Decoded pixels per second: declared for a test pattern, measured for everything else
+  // (0 until the first frames arrive).
+  double pixel_rate() const;
+  // Bytes this stream may retain (its store's cap).
+  size_t byte_cap() const { return byte_cap_; }
+  int64_t created_at_ms() const { return created_at_ms_; }
 
   const std::string& id() const { return id_; }
   const std::string& owner() const { return owner_; }
@@ -51,11 +60,13 @@ class Stream {
   const StreamOptions options_;
   const Clock& clock_;
   const int64_t created_at_ms_;
+  const size_t byte_cap_;
   std::shared_ptr<FrameStore> store_;
   std::unique_ptr<Source> source_;
 
   mutable std::mutex mu_;
   std::string end_reason_;        // set by end(): "deleted", "expired", "shutdown"
+  std::string end_error_;         // set by fail()
   int64_t expires_at_ms_ = 0;
   int64_t finished_at_ms_ = 0;
 };

@@ -1,13 +1,22 @@
 #include "streams/stream_manager.hpp"
 
+#include <algorithm>
+#include <map>
 #include <vector>
 
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 #include "core/random_id.hpp"
 #include "core/stream_id.hpp"
 #include "streams/stream.hpp"
 
 namespace sl {
+
+double declared_pixel_rate(const SourceSpec& source) {
+  if (source.type != "test_pattern") return 0;
+  return static_cast<double>(source.width) * source.height * source.fps;
+}
+
 namespace {
 
 Error not_found(const std::string& id) {
@@ -67,7 +76,7 @@ Status StreamManager::validate(const StreamOptions& o) const {
                       "lease.ttl_seconds must be between 1 and " +
                           std::to_string(config_.max_ttl_seconds) + ".",
                       "lease.ttl_seconds");
-  if (o.name.size() > 256)
+  if (utf8_length(o.name) > 256)
     return make_error(ErrorCode::invalid_request, "name is longer than 256 characters.", "name");
   return validate_source(o.source, config_.ingest);
 }
@@ -86,14 +95,35 @@ Result<StreamStatus> StreamManager::create(const std::string& owner, const Strea
       return make_error(ErrorCode::invalid_request, "A stream with id '" + id + "' exists.", "id");
     if (owner != kOwnerEveryone) {
       int live = 0;
-      for (auto& [sid, s] : registry_->streams)
-        if (s->owner() == owner && !s->is_finished()) ++live;
+      double pixel_rate = declared_pixel_rate(options.source);
+      auto bytes = static_cast<int64_t>(config_.store.max_bytes);
+      for (auto& [sid, s] : registry_->streams) {
+        if (s->owner() != owner || s->is_finished()) continue;
+        ++live;
+        pixel_rate += s->pixel_rate();
+        bytes += static_cast<int64_t>(s->byte_cap());
+      }
       if (live >= config_.max_streams_per_key)
         return make_error(ErrorCode::too_many_streams,
                           "This API key already has " + std::to_string(live) +
                               " live streams (limit " +
                               std::to_string(config_.max_streams_per_key) +
                               "); delete one or raise streams.max_streams_per_key.");
+      if (config_.max_pixel_rate_per_key > 0 &&
+          pixel_rate > static_cast<double>(config_.max_pixel_rate_per_key))
+        return make_error(ErrorCode::quota_exceeded,
+                          "This stream would bring the API key's decoded video to " +
+                              std::to_string(static_cast<int64_t>(pixel_rate / 1e6)) +
+                              " megapixels/s, over its budget of " +
+                              std::to_string(config_.max_pixel_rate_per_key / 1'000'000) +
+                              " (streams.max_pixel_rate_per_key); lower the resolution or "
+                              "frame rate, or end another stream.");
+      if (config_.max_retained_bytes_per_key > 0 && bytes > config_.max_retained_bytes_per_key)
+        return make_error(ErrorCode::quota_exceeded,
+                          "This stream would bring the API key's retained video to " +
+                              std::to_string(bytes >> 20) + " MiB, over its budget of " +
+                              std::to_string(config_.max_retained_bytes_per_key >> 20) +
+                              " MiB (streams.max_retained_bytes_per_key); end another stream.");
     }
     stream = std::make_shared<Stream>(id, owner, options, config_, clock_);
     registry_->streams.emplace(id, stream);
@@ -135,6 +165,10 @@ Result<StreamStatus> StreamManager::remove(const std::string& owner, const std::
     std::lock_guard lk(registry_->mu);
     auto it = registry_->streams.find(id);
     if (it == registry_->streams.end() || !it->second->visible_to(owner)) return not_found(id);
+    // A shared stream (--demo) is read-only to every key: only the operator's config ends it.
+    if (it->second->owner() != owner)
+      return make_error(ErrorCode::permission_denied,
+                        "Stream '" + id + "' is shared by the server operator and cannot be deleted.");
     s = it->second;
     registry_->streams.erase(it);
   }
@@ -163,12 +197,46 @@ Result<std::shared_ptr<const FrameStore>> StreamManager::store(const std::string
   return s->store();
 }
 
+// Measured rates can only be known after a camera connects: a key whose live streams decode
+// more than its budget loses its newest streams until it is back under.
+void StreamManager::enforce_pixel_budget(const std::vector<std::shared_ptr<Stream>>& all) {
+  if (config_.max_pixel_rate_per_key <= 0) return;
+  const auto budget = static_cast<double>(config_.max_pixel_rate_per_key);
+  std::map<std::string, std::vector<std::shared_ptr<Stream>>> by_owner;
+  for (const auto& s : all)
+    if (s->owner() != kOwnerEveryone && !s->is_finished()) by_owner[s->owner()].push_back(s);
+  for (auto& [owner, streams] : by_owner) {
+    double total = 0;
+    std::vector<double> rates;
+    for (const auto& s : streams) total += rates.emplace_back(s->pixel_rate());
+    if (total <= budget) continue;
+    std::vector<size_t> order(streams.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return streams[a]->created_at_ms() > streams[b]->created_at_ms();
+    });
+    for (size_t i : order) {
+      if (total <= budget) break;
+      if (rates[i] <= 0) continue;
+      total -= rates[i];
+      const std::string error =
+          "The API key's streams decode more than its budget of " +
+          std::to_string(config_.max_pixel_rate_per_key / 1'000'000) +
+          " megapixels/s (streams.max_pixel_rate_per_key); this stream alone decodes " +
+          std::to_string(static_cast<int64_t>(rates[i] / 1e6)) + ".";
+      log::warn("streams", "pixel-rate budget: failing " + streams[i]->id());
+      streams[i]->fail("quota_exceeded", error);
+    }
+  }
+}
+
 void StreamManager::tick() {
   std::vector<std::shared_ptr<Stream>> all;
   {
     std::lock_guard lk(registry_->mu);
     for (auto& [id, s] : registry_->streams) all.push_back(s);
   }
+  enforce_pixel_budget(all);
   const int64_t now = clock_.wall_ms();
   std::vector<std::string> forget;
   for (auto& s : all) {

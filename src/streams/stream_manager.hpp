@@ -33,8 +33,18 @@ struct StreamOptions {
   std::string inference_json;
 };
 
+// Decoded pixels per second a source declares up front (a test pattern); 0 when only
+// measuring can tell (cameras).
+double declared_pixel_rate(const SourceSpec& source);
+
 struct StreamsConfig {
   int max_streams_per_key = 16;
+  // Per-key budgets that mean something for video (docs/configuration.md). Pixel rate: decoded
+  // pixels per second over a key's live streams (declared for a test pattern, measured for
+  // cameras; a key over it loses its newest streams). Retained bytes: the sum of the byte caps
+  // of a key's live streams. Both refuse a new stream with 429 quota_exceeded. 0 = no limit.
+  int64_t max_pixel_rate_per_key = 500'000'000;   // ~16 streams of 720p30, 2 of 4K30
+  int64_t max_retained_bytes_per_key = 8ll << 30; // 16 streams at the default 512 MiB cap
   int64_t default_ttl_seconds = 300;
   int64_t max_ttl_seconds = 86'400;
   int64_t max_retention_seconds = 3'600;
@@ -84,7 +94,8 @@ class StreamManager {
   StreamManager& operator=(const StreamManager&) = delete;
 
   // Creates and starts a stream. `id` empty: a random id. Errors: invalid_request (bad options),
-  // too_many_streams (per-key limit), invalid_request if the id is taken.
+  // too_many_streams (per-key limit), quota_exceeded (per-key pixel-rate or byte budget),
+  // invalid_request if the id is taken.
   Result<StreamStatus> create(const std::string& owner, const StreamOptions& options,
                               const std::string& id = {});
   Result<StreamStatus> status(const std::string& owner, const std::string& id) const;
@@ -96,7 +107,9 @@ class StreamManager {
   Result<std::shared_ptr<const FrameStore>> store(const std::string& owner,
                                                    const std::string& id) const;
 
-  // Expires leases and forgets long-ended streams; the app calls it about once a second.
+  // Expires leases, enforces the per-key pixel-rate budget on measured rates (a key over it
+  // loses its newest streams, failed with end_reason quota_exceeded) and forgets long-ended
+  // streams; the app calls it about once a second.
   void tick();
   // Stops every source (shutdown).
   void stop_all();
@@ -108,6 +121,7 @@ class StreamManager {
     std::map<std::string, std::shared_ptr<Stream>> streams;
   };
   std::shared_ptr<Stream> find(const std::string& owner, const std::string& id) const;
+  void enforce_pixel_budget(const std::vector<std::shared_ptr<Stream>>& all);
   Status validate(const StreamOptions& options) const;
 
   const StreamsConfig config_;

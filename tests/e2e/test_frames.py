@@ -162,7 +162,7 @@ def test_repeats_are_byte_identical(api, pattern):
 
 def test_future_frame_is_not_available(api, pattern):
     newest = api.stream(pattern)["last_frame_index"]
-    assert_error(api.frame(pattern, f"frame_index={newest + 100000}"), 409, "frame_not_available")
+    assert_error(api.frame(pattern, f"frame_index={newest + 100000}"), 422, "frame_not_available")
 
 
 def test_counting_back_past_everything_clamps_or_fails_cleanly(api, pattern):

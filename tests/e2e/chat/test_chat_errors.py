@@ -192,7 +192,7 @@ def test_stream_without_frames_is_not_ready(chat):
 def test_frame_newer_than_newest_is_not_available(chat, query):
     far = chat.newest(chat.a) + 100000
     r = chat.post(ref_request(chat, image(chat.ovs(chat.a, query.format(far=far)))))
-    assert_error(r, 409, "frame_not_available", IMAGE_PATH)
+    assert_error(r, 422, "frame_not_available", IMAGE_PATH)
     assert chat.upstream_count() == 0
 
 
