@@ -121,6 +121,17 @@ asio::awaitable<void> relay_stream(Backend& backend, PreparedChat prepared, Resp
 }
 
 asio::awaitable<void> chat_completions(ChatRouteDeps d, Request& req, ResponseWriter& w) {
+  // Held for the whole request (upstream connection included); released however it ends.
+  std::optional<KeyLimiter::Slot> slot;
+  if (d.per_key) {
+    if (auto got = d.per_key->try_acquire(req.owner)) slot.emplace(std::move(*got));
+    if (!slot)
+      co_return co_await reply_error(
+          w, make_error(ErrorCode::rate_limited,
+                        "This API key already has " + std::to_string(d.per_key->limit()) +
+                            " chat completions in flight (limits.max_concurrent_requests_per_key); "
+                            "wait for one to finish."));
+  }
   auto body = parse_json_object(req.message.body());
   if (!body.ok()) co_return co_await reply_error(w, body.error());
   // The backend decides whether video URLs must be fetched, so find it first; a missing or

@@ -14,6 +14,7 @@
 #include "refs/address_policy.hpp"
 #include "refs/frame_renderer.hpp"
 #include "streams/stream_manager.hpp"
+#include "core/key_limiter.hpp"
 
 namespace sl::api {
 
@@ -24,6 +25,7 @@ struct ChatRouteDeps {
   ChatLimits limits;
   FetchPolicy fetch;                            // for video URLs the server must fetch itself
   boost::asio::any_io_executor media_executor;  // where references are resolved and rendered
+  KeyLimiter* per_key = nullptr;                // in-flight requests per key (429 when full)
 };
 
 void add_chat_routes(Router& router, const ChatRouteDeps& deps);

@@ -118,10 +118,16 @@ Status section(const json::object& root, std::string_view key, const json::objec
 
 Status read_limits(const json::object& obj, LimitsSettings& l) {
   ObjectReader r(obj, "limits");
-  SL_TRY(r.unknown_keys({"max_streams_per_key", "max_body_bytes", "max_header_bytes",
+  SL_TRY(r.unknown_keys({"max_streams_per_key", "max_pixel_rate_per_key",
+                         "max_retained_bytes_per_key", "max_concurrent_requests_per_key",
+                         "max_body_bytes", "max_header_bytes",
                          "max_connections", "header_timeout_ms", "body_timeout_ms",
                          "idle_timeout_ms", "write_timeout_ms"}));
   SL_TRY(r.integer("max_streams_per_key", l.max_streams_per_key, 1, kMaxInt));
+  SL_TRY(r.integer("max_pixel_rate_per_key", l.max_pixel_rate_per_key, 0, kMaxI64));
+  SL_TRY(r.integer("max_retained_bytes_per_key", l.max_retained_bytes_per_key, 0, kMaxI64));
+  SL_TRY(r.integer("max_concurrent_requests_per_key", l.max_concurrent_requests_per_key, 0,
+                   kMaxI64));
   SL_TRY(r.integer("max_body_bytes", l.max_body_bytes, 1, kMaxI64));
   SL_TRY(r.integer("max_header_bytes", l.max_header_bytes, 1024, kMaxInt));
   SL_TRY(r.integer("max_connections", l.max_connections, 1, kMaxInt));

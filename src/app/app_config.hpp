@@ -24,6 +24,9 @@ struct ModelSpec {
 
 struct LimitsSettings {
   int max_streams_per_key = 16;
+  int64_t max_pixel_rate_per_key = 500'000'000;    // decoded pixels/s over a key's live streams
+  int64_t max_retained_bytes_per_key = 4ll << 30;  // what a key's live streams retain now
+  int64_t max_concurrent_requests_per_key = 32;    // chat completions in flight per key
   int64_t max_body_bytes = 64ll << 20;
   int64_t max_header_bytes = 32ll << 10;
   int max_connections = 1024;

@@ -42,6 +42,8 @@ log::Level to_level(const std::string& s) {
 StreamsConfig streams_config(const AppConfig& c) {
   StreamsConfig s;
   s.max_streams_per_key = c.limits.max_streams_per_key;
+  s.max_pixel_rate_per_key = c.limits.max_pixel_rate_per_key;
+  s.max_retained_bytes_per_key = c.limits.max_retained_bytes_per_key;
   s.default_ttl_seconds = c.streams.default_ttl_seconds;
   s.max_ttl_seconds = c.streams.max_ttl_seconds;
   s.max_retention_seconds = c.streams.max_retention_seconds;
@@ -137,8 +139,9 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
     std::fprintf(stderr, "sightline: fetch.allow_cidrs: %s\n", policy.error().message.c_str());
     return 2;
   }
+  KeyLimiter chat_per_key(config.limits.max_concurrent_requests_per_key);
   api::add_chat_routes(router, api::ChatRouteDeps{&streams, &renderer, &*models, chat_limits,
-                                                  fetch, media_pool.get_executor()});
+                                                  fetch, media_pool.get_executor(), &chat_per_key});
   api::KeyRing keys =
       config.insecure_no_auth ? api::KeyRing::insecure() : api::KeyRing(config.api_keys);
   api::ApiPipeline pipeline(std::move(router), std::move(keys),

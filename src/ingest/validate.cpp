@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ingest/source.hpp"
 #include "ingest/url_rules.hpp"
@@ -25,6 +26,32 @@ std::string real_path(const std::string& path) {
   char buf[PATH_MAX];
   if (!::realpath(path.c_str(), buf)) return {};
   return buf;
+}
+
+// "/a/./b/../c//d" -> "/a/c/d", without touching the file system ("/.." stays "/").
+std::string lexically_normal(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) slash = path.size();
+    std::string seg = path.substr(pos, slash - pos);
+    if (seg == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      parts.push_back(std::move(seg));
+    }
+    pos = slash + 1;
+  }
+  std::string out;
+  for (const std::string& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+bool is_inside(const std::string& path, const std::string& root) {
+  if (root == "/") return path.size() > 1;
+  return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+         (root.back() == '/' || path[root.size()] == '/');
 }
 
 Status validate_url(const std::string& url, const IngestOptions& options) {
@@ -84,12 +111,15 @@ Result<std::string> resolve_file_url(const std::string& url, const std::string& 
   if (path.empty() || path[0] != '/') return bad("file URLs must be file:///absolute/path", param);
   const std::string root = real_path(file_root);
   if (root.empty()) return bad("file sources are disabled (file root does not exist)", param);
+  // Decided on the path's text first, so a path outside the root gets the same answer whether
+  // or not it exists (no existence oracle); realpath then catches symlinks that lead out.
+  const std::string outside = "file is outside the allowed file root";
+  const std::string lexical = lexically_normal(path);
+  if (!is_inside(lexical, root) && !is_inside(lexical, lexically_normal(file_root)))
+    return bad(outside, param);
   const std::string resolved = real_path(path);
   if (resolved.empty()) return bad("file not found: " + path, param);
-  const bool inside = resolved.size() > root.size() &&
-                      resolved.compare(0, root.size(), root) == 0 &&
-                      (root.back() == '/' || resolved[root.size()] == '/');
-  if (!inside) return bad("file is outside the allowed file root", param);
+  if (!is_inside(resolved, root)) return bad(outside, param);
   return resolved;
 }
 

@@ -32,8 +32,9 @@ class Stream {
   // Decoded pixels per second: declared for a test pattern, measured for everything else
   // (0 until the first frames arrive).
   double pixel_rate() const;
-  // Bytes this stream may retain (its store's cap).
+  // Bytes this stream may retain (its store's cap), and retains now.
   size_t byte_cap() const { return byte_cap_; }
+  size_t retained_bytes() const { return store_->stats().bytes; }
   int64_t created_at_ms() const { return created_at_ms_; }
 
   const std::string& id() const { return id_; }

@@ -96,19 +96,19 @@ Result<StreamStatus> StreamManager::create(const std::string& owner, const Strea
     if (owner != kOwnerEveryone) {
       int live = 0;
       double pixel_rate = declared_pixel_rate(options.source);
-      auto bytes = static_cast<int64_t>(config_.store.max_bytes);
+      int64_t bytes = 0;
       for (auto& [sid, s] : registry_->streams) {
         if (s->owner() != owner || s->is_finished()) continue;
         ++live;
         pixel_rate += s->pixel_rate();
-        bytes += static_cast<int64_t>(s->byte_cap());
+        bytes += static_cast<int64_t>(s->retained_bytes());
       }
       if (live >= config_.max_streams_per_key)
         return make_error(ErrorCode::too_many_streams,
                           "This API key already has " + std::to_string(live) +
                               " live streams (limit " +
                               std::to_string(config_.max_streams_per_key) +
-                              "); delete one or raise streams.max_streams_per_key.");
+                              "); delete one or raise limits.max_streams_per_key.");
       if (config_.max_pixel_rate_per_key > 0 &&
           pixel_rate > static_cast<double>(config_.max_pixel_rate_per_key))
         return make_error(ErrorCode::quota_exceeded,
@@ -116,14 +116,15 @@ Result<StreamStatus> StreamManager::create(const std::string& owner, const Strea
                               std::to_string(static_cast<int64_t>(pixel_rate / 1e6)) +
                               " megapixels/s, over its budget of " +
                               std::to_string(config_.max_pixel_rate_per_key / 1'000'000) +
-                              " (streams.max_pixel_rate_per_key); lower the resolution or "
+                              " (limits.max_pixel_rate_per_key); lower the resolution or "
                               "frame rate, or end another stream.");
-      if (config_.max_retained_bytes_per_key > 0 && bytes > config_.max_retained_bytes_per_key)
+      if (config_.max_retained_bytes_per_key > 0 && bytes >= config_.max_retained_bytes_per_key)
         return make_error(ErrorCode::quota_exceeded,
-                          "This stream would bring the API key's retained video to " +
-                              std::to_string(bytes >> 20) + " MiB, over its budget of " +
+                          "This API key's streams already retain " + std::to_string(bytes >> 20) +
+                              " MiB of video, its budget is " +
                               std::to_string(config_.max_retained_bytes_per_key >> 20) +
-                              " MiB (streams.max_retained_bytes_per_key); end another stream.");
+                              " MiB (limits.max_retained_bytes_per_key); end a stream or "
+                              "lower retention_seconds.");
     }
     stream = std::make_shared<Stream>(id, owner, options, config_, clock_);
     registry_->streams.emplace(id, stream);
@@ -222,7 +223,7 @@ void StreamManager::enforce_pixel_budget(const std::vector<std::shared_ptr<Strea
       const std::string error =
           "The API key's streams decode more than its budget of " +
           std::to_string(config_.max_pixel_rate_per_key / 1'000'000) +
-          " megapixels/s (streams.max_pixel_rate_per_key); this stream alone decodes " +
+          " megapixels/s (limits.max_pixel_rate_per_key); this stream alone decodes " +
           std::to_string(static_cast<int64_t>(rates[i] / 1e6)) + ".";
       log::warn("streams", "pixel-rate budget: failing " + streams[i]->id());
       streams[i]->fail("quota_exceeded", error);

@@ -41,10 +41,11 @@ struct StreamsConfig {
   int max_streams_per_key = 16;
   // Per-key budgets that mean something for video (docs/configuration.md). Pixel rate: decoded
   // pixels per second over a key's live streams (declared for a test pattern, measured for
-  // cameras; a key over it loses its newest streams). Retained bytes: the sum of the byte caps
-  // of a key's live streams. Both refuse a new stream with 429 quota_exceeded. 0 = no limit.
+  // cameras; a key over it loses its newest streams). Retained bytes: what a key's live streams
+  // hold now (each is also capped by store.max_bytes). Both refuse a new stream with 429
+  // quota_exceeded. 0 = no limit.
   int64_t max_pixel_rate_per_key = 500'000'000;   // ~16 streams of 720p30, 2 of 4K30
-  int64_t max_retained_bytes_per_key = 8ll << 30; // 16 streams at the default 512 MiB cap
+  int64_t max_retained_bytes_per_key = 4ll << 30;
   int64_t default_ttl_seconds = 300;
   int64_t max_ttl_seconds = 86'400;
   int64_t max_retention_seconds = 3'600;

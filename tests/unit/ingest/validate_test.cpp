@@ -79,6 +79,21 @@ TEST_F(ValidateSource, FilesMustStayUnderTheRoot) {
   expect_invalid(url("file://" + (dir_ / "media2" / "b.ts").string()), "source.url");
 }
 
+// Issue 6: the answer for a path outside the root must not depend on whether it exists.
+TEST_F(ValidateSource, OutsideTheRootIsOneAnswerWhetherOrNotItExists) {
+  std::ofstream(dir_ / "exists.ts") << "x";
+  Status existing = url("file://" + (dir_ / "exists.ts").string());
+  Status missing = url("file://" + (dir_ / "no-such-file.ts").string());
+  Status up = url("file://" + (dir_ / "media" / ".." / ".." / "etc" / "passwd").string());
+  expect_invalid(existing, "source.url");
+  expect_invalid(missing, "source.url");
+  expect_invalid(up, "source.url");
+  EXPECT_EQ(existing.error().message, missing.error().message);
+  EXPECT_EQ(existing.error().message, up.error().message);
+  Status inside_missing = url("file://" + (dir_ / "media" / "missing.ts").string());
+  EXPECT_NE(inside_missing.error().message.find("not found"), std::string::npos);
+}
+
 TEST_F(ValidateSource, FilesDisabledWithoutRoot) {
   options_.file_root.clear();
   Status s = url("file://" + (dir_ / "media" / "a.ts").string());
