@@ -8,7 +8,7 @@
 
 #include "refs/ovs_ref.hpp"
 
-#include "media/video_sampler.hpp"
+#include "refs/grid_sampling.hpp"
 
 namespace sl {
 
@@ -121,18 +121,14 @@ Result<Resolution> resolve_image(const OvsRef& ref, const FrameStore& store, con
 
 // ---- video -----------------------------------------------------------------------------------
 
-// Picks frames spread evenly in time (media's pick_evenly: K targets t0 + i*span/K, each served
-// by the nearest frame). Timestamps are whole milliseconds, so up to 1.5 ms of measured span is
-// forgiven before the count is rounded up.
-std::vector<FrameRecord> sample(const std::vector<FrameRecord>& f, double max_fps,
-                                std::optional<int64_t> max_frames) {
-  std::vector<double> times;
+// SPEC section 3's grid (refs/grid_sampling.hpp) over the segment's retained frames.
+std::vector<FrameRecord> sample(const std::vector<FrameRecord>& f, int64_t start_ms,
+                                int64_t end_ms, double max_fps, std::optional<int64_t> max_frames) {
+  std::vector<int64_t> times;
   times.reserve(f.size());
-  for (const FrameRecord& r : f) times.push_back(static_cast<double>(r.timestamp_ms));
-  const int cap = static_cast<int>(
-      std::min<int64_t>(max_frames.value_or(INT32_MAX), static_cast<int64_t>(INT32_MAX)));
+  for (const FrameRecord& r : f) times.push_back(r.timestamp_ms);
   std::vector<FrameRecord> out;
-  for (size_t i : pick_evenly(times, max_fps, cap, 1.5)) out.push_back(f[i]);
+  for (size_t i : grid_sample(times, start_ms, end_ms, max_fps, max_frames)) out.push_back(f[i]);
   return out;
 }
 
@@ -163,14 +159,17 @@ Result<Resolution> resolve_video(const OvsRef& ref, const FrameStore& store, con
     start = store.first_at_or_after(start_key).value_or(past_newest);
   }
 
-  // End, exclusive: an index, the first frame at or after a time, or past the newest frame.
+  // End, exclusive: an index, the first frame at or after a time, or past the newest frame;
+  // and on the stream clock (the live edge when the segment runs to now).
   int64_t end = past_newest;
+  int64_t end_ms = e.now_ts;
   if (ref.end) {
     int64_t end_key = 0;
     if (ref.end->kind == AnchorKind::frame_index) {
       end = end_key = target_index(*ref.end, e);
+      if (auto r = end <= e.newest.index ? store.record(end) : std::nullopt) end_ms = r->timestamp_ms;
     } else {
-      end_key = target_time(*ref.end, e);
+      end_ms = end_key = target_time(*ref.end, e);
       end = store.first_at_or_after(end_key).value_or(past_newest);
     }
     if (ref.end->kind == ref.anchor.kind && start_key >= end_key) {
@@ -190,7 +189,13 @@ Result<Resolution> resolve_video(const OvsRef& ref, const FrameStore& store, con
                      ")");
   }
   if (frames.front().index > std::max(start, e.oldest.index)) res.clamped = true;
-  res.frames = sample(frames, ref.max_fps, ref.max_frames);
+  // The segment on the stream clock: from the requested time (a time anchor, cut to what is
+  // retained) or the start frame's time, to the end.
+  int64_t start_ms = frames.front().timestamp_ms;
+  if (ref.anchor.kind != AnchorKind::frame_index)
+    start_ms = std::min(std::max(start_key, e.oldest.timestamp_ms), start_ms);
+  res.frames = sample(frames, start_ms, std::max(end_ms, frames.back().timestamp_ms + 1),
+                      ref.max_fps, ref.max_frames);
   return res;
 }
 

@@ -51,5 +51,5 @@ def test_clip_errors(api, pattern):
     assert_error(clip(api, pattern, "frame_index=3"), 422, "invalid_reference", param="query")
     assert_error(clip(api, pattern, "start_frame_index=5&end_frame_index=5"), 422,
                  "invalid_reference", param="query")
-    assert_error(clip(api, pattern, "start_frame_index=99999999"), 409, "frame_not_available")
+    assert_error(clip(api, pattern, "start_frame_index=99999999"), 422, "frame_not_available")
     assert_error(api.get("/v1/streams/nope/clip?start_frame_index=0"), 404, "stream_not_found")

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <memory>
 #include <string>
 
@@ -204,63 +206,85 @@ TEST_F(Resolve, SegmentAtMaxFps) {
 }
 
 TEST_F(Resolve, SegmentEndIsExclusive) {
-  auto r = video("start_frame_index=300&end_frame_index=303&max_fps=30");
+  auto r = video("start_frame_index=300&end_frame_index=303&max_fps=60");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(indices(*r), (std::vector<int64_t>{300, 301, 302}));
-  auto t = video("start_timestamp_ms=10000&end_timestamp_ms=10067&max_fps=30");
+  auto t = video("start_timestamp_ms=10000&end_timestamp_ms=10067&max_fps=60");
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(indices(*t), (std::vector<int64_t>{300, 301}));
-  auto neg = video("start_frame_index=-4&end_frame_index=-1&max_fps=30");
+  auto neg = video("start_frame_index=-4&end_frame_index=-1&max_fps=60");
   ASSERT_TRUE(neg.ok());
   EXPECT_EQ(indices(*neg), (std::vector<int64_t>{596, 597, 598}));
 }
 
 TEST_F(Resolve, SegmentDefaultsToTheLiveEdge) {
-  auto r = video("start_frame_index=-3&max_fps=30");
+  auto r = video("start_frame_index=-3&max_fps=60");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(indices(*r), (std::vector<int64_t>{597, 598, 599}));
-  auto off = video("start_offset_ms=-100&max_fps=30");  // 19867.. → 596..599
+  auto off = video("start_offset_ms=-100&max_fps=60");  // 19867.. → 596..599
   ASSERT_TRUE(off.ok());
   EXPECT_EQ(indices(*off), (std::vector<int64_t>{596, 597, 598, 599}));
 }
 
 TEST_F(Resolve, SegmentWithMixedAnchorKinds) {
-  auto r = video("start_timestamp_ms=10000&end_frame_index=330&max_fps=30");
+  auto r = video("start_timestamp_ms=10000&end_frame_index=330&max_fps=60");
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->frames.size(), 30u);
   EXPECT_EQ(r->frames.front().index, 300);
   EXPECT_EQ(r->frames.back().index, 329);
 
   const int64_t now = newest_wall() + 33;  // stream clock 20000
-  auto off = video("start_frame_index=570&end_offset_ms=-500&max_fps=30", now);  // end 19500
+  auto off = video("start_frame_index=570&end_offset_ms=-500&max_fps=60", now);  // end 19500
   ASSERT_TRUE(off.ok());
   EXPECT_EQ(off->frames.front().index, 570);
   EXPECT_EQ(off->frames.back().index, 584);  // 19467 < 19500 <= 19500 (585)
 
-  auto from_oldest = video("start_offset_ms=1000&end_timestamp_ms=11000&max_fps=30");
+  auto from_oldest = video("start_offset_ms=1000&end_timestamp_ms=11000&max_fps=60");
   ASSERT_TRUE(from_oldest.ok());
   EXPECT_EQ(from_oldest->frames.front().index, 300);
   EXPECT_EQ(from_oldest->frames.back().index, 329);
 }
 
 TEST_F(Resolve, SegmentMaxFramesSpreadsEvenly) {
+  // SPEC section 3: the segment runs from 10000 to the live edge 19967, P = ceil(9967/4) = 2492;
+  // the multiples of P in [10000, 19967) are 12460, 14952, 17444, 19936.
   auto r = video("start_frame_index=300&end_frame_index=600&max_fps=30&max_frames=4");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(indices(*r), (std::vector<int64_t>{300, 375, 450, 525}));
-  auto one = video("start_frame_index=300&max_frames=1");
+  EXPECT_EQ(indices(*r), (std::vector<int64_t>{374, 449, 523, 598}));
+  auto one = video("start_frame_index=300&max_frames=1");  // P = 9967: the instant 19934
   ASSERT_TRUE(one.ok());
-  EXPECT_EQ(indices(*one), (std::vector<int64_t>{300}));
+  EXPECT_EQ(indices(*one), (std::vector<int64_t>{598}));
+  // With an end inside the stream: P = ceil(9933/4) = 2484, instants 12420, 14904, 17388, 19872.
+  auto inside = video("start_frame_index=300&end_frame_index=598&max_frames=4");
+  ASSERT_TRUE(inside.ok());
+  EXPECT_EQ(indices(*inside), (std::vector<int64_t>{373, 447, 522, 596}));
+}
+
+// The point of the grid: a window that moved shares its frames with the previous request.
+TEST_F(Resolve, MovingWindowSharesFrames) {
+  const int64_t now = newest_wall();
+  auto a = video("start_offset_ms=-5000&max_fps=2", now - 500);
+  auto b = video("start_offset_ms=-5000&max_fps=2", now);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<int64_t> ia = indices(*a), ib = indices(*b);
+  size_t shared = 0;
+  for (int64_t i : ib) shared += static_cast<size_t>(std::count(ia.begin(), ia.end(), i));
+  EXPECT_GE(shared + 1, ib.size()) << "a moved window picks the same frames where it overlaps";
+  for (const FrameRecord& f : b->frames) {
+    const int64_t off = f.timestamp_ms % 500;
+    EXPECT_TRUE(off <= 17 || off >= 500 - 17) << f.timestamp_ms << " is not near a 500 ms instant";
+  }
 }
 
 TEST_F(Resolve, SegmentStartBeforeTheOldestClamps) {
-  auto r = video("start_frame_index=0&end_frame_index=300&max_fps=30");
+  auto r = video("start_frame_index=0&end_frame_index=300&max_fps=60");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->clamped);
   ASSERT_EQ(r->frames.size(), 30u);
   EXPECT_EQ(r->frames.front().index, 270);
   EXPECT_EQ(r->frames.back().index, 299);
 
-  auto t = video("start_timestamp_ms=0&end_timestamp_ms=10000&max_fps=30");
+  auto t = video("start_timestamp_ms=0&end_timestamp_ms=10000&max_fps=60");
   ASSERT_TRUE(t.ok());
   EXPECT_TRUE(t->clamped);
   EXPECT_EQ(t->frames.front().index, 270);
@@ -322,15 +346,15 @@ TEST(ResolveSampling, SingleFrameAndIrregularTimestamps) {
   ASSERT_EQ(single->frames.size(), 1u);
   EXPECT_EQ(single->frames[0].index, 6);
 
-  // 7 frames over 2000 ms (+ one average interval = 2333 ms) at 2 fps: 5 targets
-  // 0, 467, 933, 1400, 1867 → frames 0 (0), 3 (500), 4 (990), 5/6 → 5 (1000), 6 (2000).
+  // At 2 fps the instants are 0, 500, 1000, 1500, 2000 (the segment runs to the live edge at
+  // 2000): frames 0, 3 (500), 5 (1000), 5 again (1500 is a tie: the earlier one), 6 (2000).
   ref.anchor = Anchor{AnchorKind::frame_index, 0};
   ref.max_fps = 2;
   auto spread = resolve(ref, store, kWall0 + 2000, "p");
   ASSERT_TRUE(spread.ok());
   std::vector<int64_t> got;
   for (const auto& f : spread->frames) got.push_back(f.index);
-  EXPECT_EQ(got, (std::vector<int64_t>{0, 3, 4, 5, 6}));
+  EXPECT_EQ(got, (std::vector<int64_t>{0, 3, 5, 6}));
 }
 
 }  // namespace
