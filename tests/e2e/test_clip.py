@@ -29,11 +29,12 @@ def test_clip_holds_exactly_the_sampled_frames(api, pattern):
     assert r.headers["Content-Type"] == "video/mp4"
     assert "mp4" in mp4_format_name(r.content)
     frames = mp4_frames(r.content)
-    # 60 frames at 30 fps = 2 s; 5 fps over 2 s = 10 frames, every 6th from the start.
-    assert [f.index for f in frames] == list(range(10, 70, 6))
+    # Frames 10..69 span [333, 2333) ms; at 5 fps the grid instants are the multiples of 200 ms
+    # in it (400 .. 2200): frames 12, 18, .. 66 (SPEC section 3).
+    assert [f.index for f in frames] == list(range(12, 72, 6))
     assert r.headers["X-Frame-Count"] == "10"
-    assert r.headers["X-First-Frame-Index"] == "10"
-    assert r.headers["X-Last-Frame-Index"] == "64"
+    assert r.headers["X-First-Frame-Index"] == "12"
+    assert r.headers["X-Last-Frame-Index"] == "66"
     assert r.headers["X-Frame-Clamped"] == "false"
 
 

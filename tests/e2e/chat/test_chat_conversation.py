@@ -211,7 +211,7 @@ def test_same_frame_is_byte_identical_across_requests(chat):
                        "messages": [user("x", image(chat.ovs(chat.a, "frame_index=40")))]})
         urls.append(upstream_parts(chat.upstream()["messages"][0]["content"])[1].raw)
     # and inside a segment, at the same size
-    seg = chat.ask_segment(chat.a, "start_frame_index=38&end_frame_index=42&max_fps=30")
+    seg = chat.ask_segment(chat.a, "start_frame_index=38&end_frame_index=42&max_fps=60")
     assert seg.indices == [38, 39, 40, 41]
     assert urls[0] == urls[1]
     assert urls[0]["image_url"]["url"] == seg.data_urls[2]

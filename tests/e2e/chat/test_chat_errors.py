@@ -231,7 +231,7 @@ def test_clamping_and_empty_segments_at_the_retention_edge(chat):
         now_oldest = chat.api.stream(sid)["first_available_frame_index"]
         end = chat.newest(sid) + 1
         r = chat.post(ref_request(chat, video(chat.ovs(
-            sid, f"start_frame_index=0&end_frame_index={end}&max_fps=30"))))
+            sid, f"start_frame_index=0&end_frame_index={end}&max_fps=60"))))
         assert r.status_code == 200, r.text
         e = media_entry(r.json(), 0)
         parts = upstream_parts(chat.upstream()["messages"][1]["content"])
@@ -243,7 +243,7 @@ def test_clamping_and_empty_segments_at_the_retention_edge(chat):
 
         # a segment within the window is not clamped
         r = chat.post(ref_request(chat, video(chat.ovs(
-            sid, f"start_frame_index={end - 5}&end_frame_index={end}&max_fps=30"))))
+            sid, f"start_frame_index={end - 5}&end_frame_index={end}&max_fps=60"))))
         assert r.status_code == 200, r.text
         assert media_entry(r.json(), 0)["clamped"] is False
 

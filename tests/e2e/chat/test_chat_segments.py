@@ -8,7 +8,7 @@ from chat.chat_helpers import A_H, A_W, expect_media, media_entry, ts
 
 pytestmark = pytest.mark.chat
 
-EVERY_FRAME = "max_fps=30"   # the stream's own rate: every frame of the segment
+EVERY_FRAME = "max_fps=60"   # the grid period is 17 ms: every frame of a 30 fps segment
 
 
 @pytest.mark.parametrize("query", [
@@ -72,10 +72,9 @@ def test_max_frames_caps_and_spreads(chat):
     seg = chat.ask_segment(chat.a, "start_frame_index=30&end_frame_index=330&max_fps=2&max_frames=4")
     assert len(seg.indices) == 4, seg.indices
     assert all(30 <= i < 330 for i in seg.indices)
-    gaps = [b - a for a, b in zip(seg.indices, seg.indices[1:])]
-    # spread evenly over the 10 s segment: about 75 frames apart, from the start
-    assert all(74 <= g <= 76 for g in gaps), seg.indices
-    assert seg.indices[0] < 30 + 15, seg.indices
+    # [1000, 11000) ms with max_frames=4: the period is 2500 ms, so the instants are 2500,
+    # 5000, 7500 and 10000 on the stream clock (SPEC section 3).
+    assert seg.indices == [75, 150, 225, 300], seg.indices
     e = media_entry(seg.response, 0)
     assert e["frame_indices"] == {"first": seg.indices[0], "last": seg.indices[-1], "count": 4}
 
@@ -152,7 +151,7 @@ def test_native_mode_max_fps(chat):
 
 def test_native_mode_mp4_is_a_real_mp4(chat):
     from chat.chat_media import data_url_bytes, mp4_format_name
-    seg = chat.ask_segment(chat.a, "start_frame_index=0&end_frame_index=8&max_fps=30",
+    seg = chat.ask_segment(chat.a, "start_frame_index=0&end_frame_index=8&max_fps=60",
                            model="stub-native")
     data = data_url_bytes(seg.parts[1].raw["video_url"]["url"], "video/mp4")
     assert "mp4" in mp4_format_name(data)

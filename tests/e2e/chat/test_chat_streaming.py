@@ -72,7 +72,7 @@ def test_sse_relay(chat, include_usage):
 
 
 def test_sse_relay_of_a_segment_in_native_mode(chat):
-    url = chat.ovs(chat.a, "start_frame_index=0&end_frame_index=10&max_fps=30")
+    url = chat.ovs(chat.a, "start_frame_index=0&end_frame_index=10&max_fps=60")
     chunks = stream_request(chat, {"model": "stub-native", "messages": [user("Clip:", {
         "type": "video_url", "video_url": {"url": url}})]})
     assert text_of(chunks) == chat.stub.text
