@@ -142,7 +142,8 @@ Status read_streams(const json::object& obj, StreamsSettings& s) {
   ObjectReader r(obj, "streams");
   SL_TRY(r.unknown_keys({"default_retention_seconds", "max_retention_seconds",
                          "default_ttl_seconds", "max_ttl_seconds", "ended_linger_seconds",
-                         "max_bytes_per_stream", "decoded_keep", "rendition_bytes"}));
+                         "max_bytes_per_stream", "decoded_keep", "rendition_bytes",
+                         "keep_second_jpegs"}));
   SL_TRY(r.integer("default_retention_seconds", s.default_retention_seconds, 1, kMaxI64));
   SL_TRY(r.integer("max_retention_seconds", s.max_retention_seconds, 1, kMaxI64));
   SL_TRY(r.integer("default_ttl_seconds", s.default_ttl_seconds, 1, kMaxI64));
@@ -151,6 +152,7 @@ Status read_streams(const json::object& obj, StreamsSettings& s) {
   SL_TRY(r.integer("max_bytes_per_stream", s.max_bytes_per_stream, 1, kMaxI64));
   SL_TRY(r.integer("decoded_keep", s.decoded_keep, 1, kMaxInt));
   SL_TRY(r.integer("rendition_bytes", s.rendition_bytes, 0, kMaxI64));
+  SL_TRY(r.boolean("keep_second_jpegs", s.keep_second_jpegs));
   return {};
 }
 

@@ -45,6 +45,7 @@ struct StreamsSettings {
   int64_t max_bytes_per_stream = 512ll << 20;
   int decoded_keep = 8;
   int64_t rendition_bytes = 16ll << 20;
+  bool keep_second_jpegs = true;
 };
 
 struct IngestSettings {

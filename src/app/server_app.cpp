@@ -52,6 +52,8 @@ StreamsConfig streams_config(const AppConfig& c) {
   s.store.max_bytes = static_cast<size_t>(c.streams.max_bytes_per_stream);
   s.store.decoded_keep = c.streams.decoded_keep;
   s.store.rendition_bytes = static_cast<size_t>(c.streams.rendition_bytes);
+  s.keep_second_jpegs = c.streams.keep_second_jpegs;
+  s.jpeg_quality = c.chat.jpeg_quality;
   s.ingest.connect_timeout_ms = c.ingest.connect_timeout_ms;
   s.ingest.read_timeout_ms = c.ingest.read_timeout_ms;
   s.ingest.backoff_initial_ms = c.ingest.backoff_initial_ms;

@@ -13,15 +13,7 @@ namespace sl {
 
 namespace {
 
-constexpr int kDefaultQuality = 85;
 
-// Rendition key: the output size, plus the JPEG quality in the top byte (widths stay far below
-// 2^24). For the default quality the key is plain width<<32 | height.
-uint64_t rendition_key(int width, int height, int quality) {
-  const uint64_t q = quality == kDefaultQuality ? 0 : static_cast<uint64_t>(quality & 0xff);
-  return (q << 56) | (static_cast<uint64_t>(static_cast<uint32_t>(width)) << 32) |
-         static_cast<uint32_t>(height);
-}
 
 std::pair<int, int> output_size(int width, int height, const RenderOptions& options) {
   return options.max_pixels ? fit_size(width, height, *options.max_pixels)

@@ -156,7 +156,13 @@ void FrameStore::erase_renditions_locked(int64_t first, int64_t last) const {
   auto lo = renditions_.lower_bound({first, 0});
   auto hi = renditions_.lower_bound({last + 1, 0});
   if (lo == hi) return;
-  for (auto it = lo; it != hi; ++it) rendition_bytes_ -= it->second->size();
+  for (auto it = lo; it != hi; ++it) {
+    if (pinned_.erase(it->first) > 0) {
+      pinned_bytes_ -= it->second->size();
+    } else {
+      rendition_bytes_ -= it->second->size();
+    }
+  }
   renditions_.erase(lo, hi);
   std::erase_if(rendition_order_,
                 [&](const auto& k) { return k.first >= first && k.first <= last; });
@@ -301,10 +307,24 @@ void FrameStore::put_rendition(int64_t index, uint64_t key, SharedBytes bytes) c
   while (rendition_bytes_ > limits_.rendition_bytes && !rendition_order_.empty()) {
     auto old = renditions_.find(rendition_order_.front());
     rendition_order_.pop_front();
-    if (old == renditions_.end()) continue;
+    if (old == renditions_.end() || pinned_.count(old->first)) continue;
     rendition_bytes_ -= old->second->size();
     renditions_.erase(old);
   }
+}
+
+void FrameStore::put_pinned_rendition(int64_t index, uint64_t key, SharedBytes bytes) {
+  if (!bytes) return;
+  std::lock_guard lock(mu_);
+  if (entry_locked(index) == nullptr) return;
+  const std::pair<int64_t, uint64_t> k{index, key};
+  auto [it, inserted] = renditions_.try_emplace(k, std::move(bytes));
+  if (pinned_.count(k)) return;
+  // A cached rendition of the same frame and size is kept (same bytes) and moves to the pin.
+  if (!inserted) rendition_bytes_ -= it->second->size();
+  pinned_.insert(k);
+  pinned_bytes_ += it->second->size();
+  evict_locked();
 }
 
 // ---- source state --------------------------------------------------------------------------

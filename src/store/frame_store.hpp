@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -27,6 +28,14 @@ struct StoreLimits {
   int decoded_keep = 8;                   // newest frames kept decoded
   size_t rendition_bytes = 16ull << 20;   // cap on cached encoded images
 };
+
+// Key of an encoded image of a frame: its size, plus the JPEG quality in the top byte when it is
+// not the default 85 (widths stay far below 2^24). One definition for the renderer and ingest.
+inline uint64_t rendition_key(int width, int height, int quality = 85) {
+  const uint64_t q = quality == 85 ? 0 : static_cast<uint64_t>(quality & 0xff);
+  return (q << 56) | (static_cast<uint64_t>(static_cast<uint32_t>(width)) << 32) |
+         static_cast<uint32_t>(height);
+}
 
 struct FrameRecord {
   int64_t index = -1;
@@ -92,6 +101,10 @@ class FrameStore final : public MediaSink {
   // The first rendition put for (index, key) wins; puts for frames not retained are ignored.
   void put_rendition(int64_t index, uint64_t key, SharedBytes bytes) const;
 
+  // A rendition kept as long as its frame (ingest's one-per-second JPEGs, SPEC section 2): not
+  // subject to the rendition cache's cap, counted in the stream's bytes. Same key space.
+  void put_pinned_rendition(int64_t index, uint64_t key, SharedBytes bytes);
+
   // Source-side counters and state, as last reported.
   SourceEvent last_source_event() const;
   int64_t decode_errors() const;
@@ -113,7 +126,7 @@ class FrameStore final : public MediaSink {
 
   const Entry* entry_locked(int64_t index) const;
   const Gop* find_gop_locked(uint64_t id) const;
-  size_t total_bytes_locked() const { return bytes_ + rendition_bytes_; }
+  size_t total_bytes_locked() const { return bytes_ + rendition_bytes_ + pinned_bytes_; }
   void evict_locked();
   // Frames at the front that leave together with the oldest GOP (its own, plus any whose GOP
   // is unknown); with no GOPs at all (a source that sends no packets) frames go one by one.
@@ -132,6 +145,8 @@ class FrameStore final : public MediaSink {
   mutable std::map<std::pair<int64_t, uint64_t>, SharedBytes> renditions_;
   mutable std::deque<std::pair<int64_t, uint64_t>> rendition_order_;  // FIFO for the cap
   mutable size_t rendition_bytes_ = 0;
+  mutable std::set<std::pair<int64_t, uint64_t>> pinned_;
+  mutable size_t pinned_bytes_ = 0;
   int64_t first_frame_wall_ms_ = 0;
   int width_ = 0, height_ = 0;
   SourceEvent last_event_;

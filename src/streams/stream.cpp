@@ -32,8 +32,9 @@ Stream::Stream(std::string id, std::string owner, StreamOptions options,
       clock_(clock),
       created_at_ms_(clock.wall_ms()),
       byte_cap_(config.store.max_bytes),
-      store_(std::make_shared<FrameStore>(limits_for(options_, config))) {
-  source_ = make_source(options_.source, config.ingest, *store_, clock_);
+      store_(std::make_shared<FrameStore>(limits_for(options_, config))),
+      keeper_(*store_, config.jpeg_quality, config.keep_second_jpegs) {
+  source_ = make_source(options_.source, config.ingest, keeper_, clock_);
   if (options_.lease) expires_at_ms_ = created_at_ms_ + options_.ttl_seconds * 1000;
 }
 

@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "ingest/source.hpp"
 #include "store/frame_store.hpp"
+#include "streams/second_keeper.hpp"
 #include "streams/stream_manager.hpp"
 
 namespace sl {
@@ -63,6 +64,7 @@ class Stream {
   const int64_t created_at_ms_;
   const size_t byte_cap_;
   std::shared_ptr<FrameStore> store_;
+  SecondKeeper keeper_;  // the source's sink; in front of the store
   std::unique_ptr<Source> source_;
 
   mutable std::mutex mu_;

@@ -51,6 +51,10 @@ struct StreamsConfig {
   int64_t max_retention_seconds = 3'600;
   int64_t ended_linger_seconds = 300;   // ended streams stay visible (and their frames) this long
   StoreLimits store;                    // per stream; retention_ms overridden per stream
+  // SPEC section 2: keep the frame nearest each whole second as a JPEG (streams/second_keeper),
+  // at the quality the frame renderer uses, so 1 fps segments need no re-decoding.
+  bool keep_second_jpegs = true;
+  int jpeg_quality = 85;
   IngestOptions ingest;
 };
 
