@@ -44,24 +44,18 @@ void Stream::start() {
   if (source_) source_->start();
 }
 
-void Stream::end(const std::string& reason) {
-  std::unique_ptr<Source> source;
-  {
-    std::lock_guard lk(mu_);
-    if (end_reason_.empty()) end_reason_ = reason;
-    if (finished_at_ms_ == 0) finished_at_ms_ = clock_.wall_ms();
-    source = std::move(source_);
+std::unique_ptr<Source> Stream::finish(const std::string& reason, const std::string& error) {
+  std::lock_guard lk(mu_);
+  if (end_reason_.empty()) {
+    end_reason_ = reason;
+    end_error_ = error;
   }
-  // Joined outside the lock: stopping a network source can take a moment.
-  if (source) source->stop();
+  if (finished_at_ms_ == 0) finished_at_ms_ = clock_.wall_ms();
+  return std::move(source_);
 }
 
-void Stream::fail(const std::string& reason, const std::string& error) {
-  {
-    std::lock_guard lk(mu_);
-    if (end_reason_.empty()) end_error_ = error;
-  }
-  end(reason);
+void Stream::end(const std::string& reason) {
+  if (auto source = finish(reason)) source->stop();
 }
 
 double Stream::pixel_rate() const {

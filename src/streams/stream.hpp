@@ -25,10 +25,14 @@ class Stream {
   Stream& operator=(const Stream&) = delete;
 
   void start();
-  // Stops the source (joins its thread) and records why. Idempotent; first reason wins.
+  // Records why the stream ends and hands back its still running source for the caller to
+  // stop (off a network thread: see SourceReaper); nullptr when it had ended already. With an
+  // `error` the stream reads `failed` with it as last_error (e.g. a budget spent). First reason
+  // wins.
+  [[nodiscard]] std::unique_ptr<Source> finish(const std::string& reason,
+                                               const std::string& error = {});
+  // finish() and stop the source here (joins its thread): for shutdown and the destructor.
   void end(const std::string& reason);
-  // end() that leaves the stream `failed` with `error` as its last_error (e.g. a budget spent).
-  void fail(const std::string& reason, const std::string& error);
 
   // Decoded pixels per second: declared for a test pattern, measured for everything else
   // (0 until the first frames arrive).

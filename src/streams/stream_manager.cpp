@@ -63,7 +63,15 @@ StreamManager::StreamManager(StreamsConfig config, const Clock& clock, Metrics& 
   });
 }
 
-StreamManager::~StreamManager() { stop_all(); }
+StreamManager::~StreamManager() {
+  stop_all();
+  reaper_.drain();
+}
+
+void StreamManager::retire(const std::shared_ptr<Stream>& s, const std::string& reason,
+                           const std::string& error) {
+  reaper_.stop(s, s->finish(reason, error));
+}
 
 Status StreamManager::validate(const StreamOptions& o) const {
   if (o.retention_seconds < 1 || o.retention_seconds > config_.max_retention_seconds)
@@ -173,7 +181,7 @@ Result<StreamStatus> StreamManager::remove(const std::string& owner, const std::
     s = it->second;
     registry_->streams.erase(it);
   }
-  s->end("deleted");
+  retire(s, "deleted");
   log::info("streams", "deleted " + id);
   return s->status();
 }
@@ -226,7 +234,7 @@ void StreamManager::enforce_pixel_budget(const std::vector<std::shared_ptr<Strea
           " megapixels/s (limits.max_pixel_rate_per_key); this stream alone decodes " +
           std::to_string(static_cast<int64_t>(rates[i] / 1e6)) + ".";
       log::warn("streams", "pixel-rate budget: failing " + streams[i]->id());
-      streams[i]->fail("quota_exceeded", error);
+      retire(streams[i], "quota_exceeded", error);
     }
   }
 }
@@ -243,7 +251,7 @@ void StreamManager::tick() {
   for (auto& s : all) {
     if (s->lease_expired()) {
       log::info("streams", "lease expired: " + s->id());
-      s->end("expired");
+      retire(s, "expired");
     }
     if (s->is_finished()) {
       s->mark_finished_seen();
@@ -268,6 +276,7 @@ void StreamManager::stop_all() {
     all = registry_->streams;
   }
   for (auto& [id, s] : all) s->end("shutdown");
+  reaper_.drain();
 }
 
 }  // namespace sl

@@ -17,6 +17,7 @@
 #include "core/status.hpp"
 #include "ingest/source.hpp"
 #include "store/frame_store.hpp"
+#include "streams/source_reaper.hpp"
 
 namespace sl {
 
@@ -129,9 +130,14 @@ class StreamManager {
   void enforce_pixel_budget(const std::vector<std::shared_ptr<Stream>>& all);
   Status validate(const StreamOptions& options) const;
 
+  // Ends `s` now; its source stops on the reaper's thread.
+  void retire(const std::shared_ptr<Stream>& s, const std::string& reason,
+              const std::string& error = {});
+
   const StreamsConfig config_;
   const Clock& clock_;
   std::shared_ptr<Registry> registry_;
+  SourceReaper reaper_;
 };
 
 }  // namespace sl
