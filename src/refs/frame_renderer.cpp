@@ -1,9 +1,11 @@
 #include "refs/frame_renderer.hpp"
 
 #include <algorithm>
-#include <thread>
+#include <latch>
 #include <string>
 #include <utility>
+
+#include <boost/asio/post.hpp>
 
 #include "media/decoder.hpp"
 #include "media/jpeg.hpp"
@@ -233,14 +235,34 @@ Result<std::vector<RenderedFrame>> FrameRenderer::render(const FrameStore& store
     for (size_t g = first; g < gops.size(); g += workers)
       results[g] = render_from_gop(store, gops[g], options, out);
   };
-  {
-    std::vector<std::jthread> helpers;
-    for (size_t w = 1; w < workers; ++w) helpers.emplace_back(run, w);
-    if (workers > 0) run(0);
+  if (workers > 1) {
+    // Helpers come from the renderer's own small pool (never the caller's pool, whose threads
+    // may all be in here waiting); the caller works too and waits for the helpers' share.
+    std::latch done(static_cast<std::ptrdiff_t>(workers - 1));
+    for (size_t w = 1; w < workers; ++w) {
+      boost::asio::post(*helpers_, [&run, &done, w] {
+        run(w);
+        done.count_down();
+      });
+    }
+    run(0);
+    done.wait();
+  } else if (workers == 1) {
+    run(0);
   }
   for (const Status& s : results)
     if (!s.ok()) return s.error();
   return out;
+}
+
+FrameRenderer::FrameRenderer(int decode_threads)
+    : decode_threads_(std::max(1, decode_threads)),
+      helpers_(decode_threads_ > 1 ? std::make_unique<boost::asio::thread_pool>(
+                                         static_cast<size_t>(decode_threads_ - 1))
+                                   : nullptr) {}
+
+FrameRenderer::~FrameRenderer() {
+  if (helpers_) helpers_->join();
 }
 
 }  // namespace sl

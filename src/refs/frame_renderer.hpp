@@ -5,8 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
+
+#include <boost/asio/thread_pool.hpp>
 
 #include "core/media_types.hpp"
 #include "core/status.hpp"
@@ -29,8 +32,13 @@ struct RenderedFrame {
 
 class FrameRenderer {
  public:
-  // `decode_threads`: GOPs re-decoded in parallel for one call (segments touch many GOPs).
-  explicit FrameRenderer(int decode_threads = 2) : decode_threads_(decode_threads) {}
+  // `decode_threads`: GOPs re-decoded in parallel for one call (segments touch many GOPs): the
+  // calling thread plus decode_threads - 1 helpers owned by the renderer and shared by all
+  // calls (threads are not started per call).
+  explicit FrameRenderer(int decode_threads = 2);
+  ~FrameRenderer();
+  FrameRenderer(const FrameRenderer&) = delete;
+  FrameRenderer& operator=(const FrameRenderer&) = delete;
 
   // Frames in the order given. Error frame_not_found if a frame was evicted meanwhile.
   Result<std::vector<RenderedFrame>> render(const FrameStore& store,
@@ -39,6 +47,7 @@ class FrameRenderer {
 
  private:
   int decode_threads_;
+  std::unique_ptr<boost::asio::thread_pool> helpers_;
 };
 
 }  // namespace sl
