@@ -3,10 +3,12 @@
 #   1. scripts/setup.sh          packages, test venv, release build in build/ (idempotent)
 #   2. unit tests                ctest in build/
 #   3. sanitizers                unit tests built with ASan+UBSan in build-asan/, ctest
-#   4. end-to-end                tests/e2e with the real build/sightline and real sources
+#   4. fuzzing, bounded          fuzz/run.sh: libFuzzer targets (clang) in build-fuzz/, 30 s each
+#   5. end-to-end                tests/e2e with the real build/sightline and real sources
 # Exits non-zero if any step fails; an empty test selection is a failure, never a pass.
 #
-# Knobs (environment): SKIP_SETUP=1 (packages/venv already there), SKIP_ASAN=1, SKIP_E2E=1,
+# Knobs (environment): SKIP_SETUP=1 (packages/venv already there), SKIP_ASAN=1, SKIP_FUZZ=1,
+# FUZZ_SECONDS (per fuzz target, default 30), SKIP_E2E=1,
 # E2E_ASAN=1 (also run the e2e suite against a sanitizer build of the server),
 # BUILD_DIR (default build), ASAN_DIR (default build-asan), JOBS (default nproc),
 # E2E_ARGS (extra pytest arguments, e.g. "-k frames -x").
@@ -57,6 +59,15 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
     if ! ctest --test-dir "$ASAN_DIR" --output-on-failure --no-tests=error -j "$JOBS" --timeout 600; then
       failures+=("unit tests under sanitizers")
     fi
+  fi
+fi
+
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+  step "fuzz targets, ${FUZZ_SECONDS:-30}s each (build-fuzz)"
+  # Builds with clang-16 in build-fuzz/ and runs every target from fuzz/corpus seeds into a
+  # scratch corpus; any crash, leak, timeout or sanitizer report fails (fuzz/README.md).
+  if ! JOBS="$JOBS" FUZZ_SECONDS="${FUZZ_SECONDS:-30}" fuzz/run.sh; then
+    failures+=("fuzz targets")
   fi
 fi
 
