@@ -55,10 +55,10 @@ asio::awaitable<void> reply_error(ResponseWriter& w, const Error& e) {
 asio::awaitable<Result<PreparedChat>> prepare_off_thread(const ChatRouteDeps& d, ParsedChat parsed,
                                                          const std::string& owner, int64_t now) {
   if (parsed.refs.empty()) {
-    co_return resolve_chat_media(std::move(parsed), owner, now, *d.streams, *d.renderer, d.limits);
+    co_return resolve_chat_media(std::move(parsed), owner, now, *d.media, d.limits);
   }
   auto work = [d, parsed = std::move(parsed), owner, now]() mutable {
-    return resolve_chat_media(std::move(parsed), owner, now, *d.streams, *d.renderer, d.limits);
+    return resolve_chat_media(std::move(parsed), owner, now, *d.media, d.limits);
   };
   co_return co_await offload(d.media_executor, work);
 }

@@ -11,16 +11,14 @@
 #include "api/chat_media.hpp"
 #include "api/router.hpp"
 #include "backends/model_router.hpp"
-#include "refs/address_policy.hpp"
-#include "refs/frame_renderer.hpp"
-#include "streams/stream_manager.hpp"
 #include "core/key_limiter.hpp"
+#include "refs/address_policy.hpp"
+#include "refs/media_resolver.hpp"
 
 namespace sl::api {
 
 struct ChatRouteDeps {
-  const StreamManager* streams = nullptr;
-  const FrameRenderer* renderer = nullptr;
+  const MediaResolver* media = nullptr;
   const ModelRouter* models = nullptr;
   ChatLimits limits;
   FetchPolicy fetch;                            // for video URLs the server must fetch itself

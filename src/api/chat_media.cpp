@@ -168,8 +168,8 @@ Result<ParsedChat> parse_chat_request(json::object body, const ChatLimits& limit
 }
 
 Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& owner,
-                                        int64_t now_wall_ms, const StreamManager& streams,
-                                        const FrameRenderer& renderer, const ChatLimits& limits) {
+                                        int64_t now_wall_ms, const MediaResolver& media,
+                                        const ChatLimits& limits) {
   PreparedChat out;
   out.model = std::move(parsed.model);
   out.stream = parsed.stream;
@@ -186,16 +186,9 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
       out.call.media.push_back(to_media(*frames, true));
       continue;
     }
-    auto store = streams.store(owner, p.ref.stream_id);
-    if (!store.ok()) {
-      Error e = store.error();
-      e.param = p.param;
-      return e;
-    }
-    const FrameStore& fs = **store;
-    auto resolved = resolve(p.ref, fs, now_wall_ms, p.param);
-    if (!resolved.ok()) return resolved.error();
-    total_frames += static_cast<int64_t>(resolved->frames.size());
+    auto located = media.locate(p.ref, owner, now_wall_ms, p.param);
+    if (!located.ok()) return located.error();
+    total_frames += static_cast<int64_t>(located->resolution.frames.size());
     if (total_frames > limits.max_frames)
       return make_error(ErrorCode::invalid_reference,
                         "The references select more than " + std::to_string(limits.max_frames) +
@@ -205,26 +198,23 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
     RenderOptions options;
     options.max_pixels = p.ref.max_pixels;
     options.jpeg_quality = limits.jpeg_quality;
-    auto rendered = renderer.render(fs, resolved->frames, options);
-    if (!rendered.ok()) {
-      Error e = rendered.error();
-      e.param = p.param;
-      return e;
-    }
-    ResolvedMedia media = to_media(*rendered, p.ref.kind == RefKind::video);
+    auto resolved = media.render(p.ref, *located, options, p.param);
+    if (!resolved.ok()) return resolved.error();
+    const std::vector<RenderedFrame>* rendered = &resolved->frames;
+    ResolvedMedia resolved_media = to_media(*rendered, resolved->video);
     OvsMediaEntry entry;
     entry.url = p.url;
-    entry.stream_id = p.ref.stream_id;
+    entry.stream_id = resolved->stream_id;
     entry.clamped = resolved->clamped;
-    if (!media.frames.empty()) {
-      entry.first_index = media.frames.front().index;
-      entry.last_index = media.frames.back().index;
-      entry.first_timestamp_ms = media.frames.front().timestamp_ms;
-      entry.last_timestamp_ms = media.frames.back().timestamp_ms;
+    if (!resolved_media.frames.empty()) {
+      entry.first_index = resolved_media.frames.front().index;
+      entry.last_index = resolved_media.frames.back().index;
+      entry.first_timestamp_ms = resolved_media.frames.front().timestamp_ms;
+      entry.last_timestamp_ms = resolved_media.frames.back().timestamp_ms;
     }
-    entry.count = static_cast<int64_t>(media.frames.size());
+    entry.count = static_cast<int64_t>(resolved_media.frames.size());
     out.summary.push_back(std::move(entry));
-    out.call.media.push_back(std::move(media));
+    out.call.media.push_back(std::move(resolved_media));
   }
   out.call.body = std::move(parsed.body);
   return out;

@@ -16,10 +16,10 @@
 
 #include "backends/chat_call.hpp"
 #include "core/status.hpp"
-#include "refs/frame_renderer.hpp"
-#include "refs/ovs_ref.hpp"
 #include "core/media_types.hpp"
-#include "streams/stream_manager.hpp"
+#include "refs/frame_renderer.hpp"
+#include "refs/media_resolver.hpp"
+#include "refs/ovs_ref.hpp"
 
 namespace sl::api {
 
@@ -73,8 +73,8 @@ Result<ParsedChat> parse_chat_request(boost::json::object body, const ChatLimits
 // Resolves and renders every pending reference (touches stores and decodes: run it off the
 // network threads). `now_wall_ms` is when the request arrived.
 Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& owner,
-                                        int64_t now_wall_ms, const StreamManager& streams,
-                                        const FrameRenderer& renderer, const ChatLimits& limits);
+                                        int64_t now_wall_ms, const MediaResolver& media,
+                                        const ChatLimits& limits);
 
 boost::json::array summary_to_json(const std::vector<OvsMediaEntry>& summary);
 

@@ -18,6 +18,13 @@ asio::awaitable<void> send_error(ResponseWriter& w, const Error& e) {
   co_await w.send(error_response(e));
 }
 
+// The frame and clip endpoints name the stream in the path, not the query: a lookup error has
+// no `param` there (the resolver names the reference for Chat Completions).
+Error path_error(Error e) {
+  if (e.code == ErrorCode::stream_not_found) e.param.clear();
+  return e;
+}
+
 Error no_such_stream(std::string_view id) {
   return make_error(ErrorCode::stream_not_found, "No stream with id '" + std::string(id) + "'.");
 }
@@ -74,36 +81,34 @@ asio::awaitable<void> get_frame(StreamRouteDeps d, Request& req, ResponseWriter&
   if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
   auto ref = parse_image_query(req.query, id, "query");
   if (!ref.ok()) co_return co_await send_error(w, ref.error());
-  auto store = d.streams->store(req.owner, id);
-  if (!store.ok()) co_return co_await send_error(w, store.error());
-  const FrameStore& fs = **store;
-  auto resolved = resolve(*ref, fs, req.received_wall_ms, "query");
-  if (!resolved.ok()) co_return co_await send_error(w, resolved.error());
-  if (resolved->frames.empty())
+  auto located = d.media->locate(*ref, req.owner, req.received_wall_ms, "query");
+  if (!located.ok()) co_return co_await send_error(w, path_error(located.error()));
+  if (located->resolution.frames.empty())
     co_return co_await send_error(
         w, make_error(ErrorCode::frame_not_found, "No frame matches the query.", "query"));
-  const FrameRecord record = resolved->frames.front();
+  const FrameRecord record = located->resolution.frames.front();
 
   RenderOptions options;
   options.max_pixels = ref->max_pixels;
-  // A frame still held decoded (the live edge) costs one JPEG encode at most: answer here.
-  // Anything older is re-decoded from its GOP (up to ~40 ms), which must not stall the network
-  // threads that serve everyone else's live-edge requests.
-  const bool needs_decode = !fs.decoded(record.index);
-  auto render = [renderer = d.renderer, store = *store, record, options] {
-    return renderer->render(*store, {record}, options);
+  // A frame still held decoded (the live edge) or cached costs one JPEG encode at most: answer
+  // here. Anything older is re-decoded from its GOP (up to ~40 ms), which must not stall the
+  // network threads that serve everyone else's live-edge requests.
+  const bool needs_decode = d.media->needs_decoding(*located, options);
+  auto render = [media = d.media, ref = *ref, located = *located, options] {
+    return media->render(ref, located, options, "query");
   };
-  std::optional<Result<std::vector<RenderedFrame>>> rendered;
+  std::optional<Result<ResolvedReference>> rendered;
   if (needs_decode) {
     rendered.emplace(co_await offload(d.media_executor, render));
   } else {
     rendered.emplace(render());
   }
   if (!rendered->ok()) co_return co_await send_error(w, rendered->error());
-  if ((*rendered)->empty() || !(*rendered)->front().jpeg)
+  const std::vector<RenderedFrame>& frames = (*rendered)->frames;
+  if (frames.empty() || !frames.front().jpeg)
     co_return co_await send_error(
         w, make_error(ErrorCode::internal, "The frame could not be rendered."));
-  const RenderedFrame& f = (*rendered)->front();
+  const RenderedFrame& f = frames.front();
 
   Response res{http::status::ok, req.message.version()};
   res.set(http::field::content_type, "image/jpeg");
@@ -111,33 +116,31 @@ asio::awaitable<void> get_frame(StreamRouteDeps d, Request& req, ResponseWriter&
   res.set("X-Frame-Index", std::to_string(f.index));
   res.set("X-Frame-Timestamp-Ms", std::to_string(f.timestamp_ms));
   res.set("X-Frame-Wall-Ms", std::to_string(record.wall_ms));
-  res.set("X-Frame-Clamped", resolved->clamped ? "true" : "false");
+  res.set("X-Frame-Clamped", (*rendered)->clamped ? "true" : "false");
   res.set(http::field::etag, "\"" + id + "-" + std::to_string(f.index) + "-" +
                                  std::to_string(f.width) + "x" + std::to_string(f.height) + "\"");
   res.body().assign(f.jpeg->begin(), f.jpeg->end());
   co_await w.send(std::move(res));
 }
 
+struct Clip {
+  Bytes mp4;
+  ResolvedReference media;
+};
+
 // Resolves, renders and encodes a clip; blocking, so it runs on the media executor.
-Result<Bytes> build_clip(const StreamRouteDeps& d, const OvsRef& ref, const FrameStore& fs,
-                         int64_t now_ms, Resolution& resolution) {
-  auto resolved = resolve(ref, fs, now_ms, "query");
-  if (!resolved.ok()) return resolved.error();
-  resolution = *resolved;
-  if (static_cast<int64_t>(resolved->frames.size()) > d.max_clip_frames)
-    return make_error(ErrorCode::invalid_reference,
-                      "The segment samples " + std::to_string(resolved->frames.size()) +
-                          " frames, over the limit of " + std::to_string(d.max_clip_frames) +
-                          " (chat.max_frames_per_request); lower max_fps or set max_frames.",
-                      "query");
+Result<Clip> build_clip(const StreamRouteDeps& d, const OvsRef& ref, const std::string& owner,
+                        int64_t now_ms) {
   RenderOptions options;
   options.max_pixels = ref.max_pixels;
-  auto rendered = d.renderer->render(fs, resolved->frames, options);
-  if (!rendered.ok()) return rendered.error();
+  auto resolved = d.media->resolve(ref, owner, now_ms, options, "query", d.max_clip_frames);
+  if (!resolved.ok()) return resolved.error();
   std::vector<TimedJpeg> jpegs;
-  jpegs.reserve(rendered->size());
-  for (const RenderedFrame& f : *rendered) jpegs.push_back(TimedJpeg{f.jpeg, f.timestamp_ms});
-  return jpegs_to_mp4(jpegs);
+  jpegs.reserve(resolved->frames.size());
+  for (const RenderedFrame& f : resolved->frames) jpegs.push_back(TimedJpeg{f.jpeg, f.timestamp_ms});
+  auto mp4 = jpegs_to_mp4(jpegs);
+  if (!mp4.ok()) return mp4.error();
+  return Clip{std::move(*mp4), std::move(*resolved)};
 }
 
 asio::awaitable<void> get_clip(StreamRouteDeps d, Request& req, ResponseWriter& w) {
@@ -145,25 +148,22 @@ asio::awaitable<void> get_clip(StreamRouteDeps d, Request& req, ResponseWriter& 
   if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
   auto ref = parse_video_query(req.query, id, "query");
   if (!ref.ok()) co_return co_await send_error(w, ref.error());
-  auto store = d.streams->store(req.owner, id);
-  if (!store.ok()) co_return co_await send_error(w, store.error());
 
-  auto resolution = std::make_shared<Resolution>();
-  auto work = [d, ref = *ref, store = *store, now = req.received_wall_ms, resolution] {
-    return build_clip(d, ref, *store, now, *resolution);
+  auto work = [d, ref = *ref, owner = req.owner, now = req.received_wall_ms] {
+    return build_clip(d, ref, owner, now);
   };
-  Result<Bytes> mp4 = co_await offload(d.media_executor, work);
-  if (!mp4.ok()) co_return co_await send_error(w, mp4.error());
+  Result<Clip> clip = co_await offload(d.media_executor, work);
+  if (!clip.ok()) co_return co_await send_error(w, path_error(clip.error()));
 
   Response res{http::status::ok, req.message.version()};
   res.set(http::field::content_type, "video/mp4");
   res.set(http::field::cache_control, "no-store");
-  const auto& frames = resolution->frames;
+  const auto& frames = clip->media.frames;
   res.set("X-Frame-Count", std::to_string(frames.size()));
   res.set("X-First-Frame-Index", std::to_string(frames.front().index));
   res.set("X-Last-Frame-Index", std::to_string(frames.back().index));
-  res.set("X-Frame-Clamped", resolution->clamped ? "true" : "false");
-  res.body().assign(mp4->begin(), mp4->end());
+  res.set("X-Frame-Clamped", clip->media.clamped ? "true" : "false");
+  res.body().assign(clip->mp4.begin(), clip->mp4.end());
   co_await w.send(std::move(res));
 }
 

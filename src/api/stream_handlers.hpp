@@ -10,14 +10,14 @@
 #include "api/router.hpp"
 #include "core/stream_id.hpp"
 #include "api/stream_json.hpp"
-#include "refs/frame_renderer.hpp"
+#include "refs/media_resolver.hpp"
 #include "streams/stream_manager.hpp"
 
 namespace sl::api {
 
 struct StreamRouteDeps {
-  StreamManager* streams = nullptr;
-  const FrameRenderer* renderer = nullptr;
+  StreamManager* streams = nullptr;   // create, list, delete, keepalive
+  const MediaResolver* media = nullptr;  // frames and clips
   StreamDefaults defaults;
   int64_t max_clip_frames = 512;                 // GET .../clip; same limit as chat requests
   boost::asio::any_io_executor media_executor;   // where clips are decoded and encoded

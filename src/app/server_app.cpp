@@ -120,8 +120,9 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
 
   api::Router router;
   api::add_ops_routes(router, api::OpsRouteDeps{&metrics, &ready, config.metrics_token});
+  MediaResolver media(streams, renderer);
   api::add_stream_routes(
-      router, api::StreamRouteDeps{&streams, &renderer,
+      router, api::StreamRouteDeps{&streams, &media,
                                    api::StreamDefaults{config.streams.default_retention_seconds,
                                                        config.streams.default_ttl_seconds},
                                    config.chat.max_frames_per_request, media_pool.get_executor()});
@@ -142,7 +143,7 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
     return 2;
   }
   KeyLimiter chat_per_key(config.limits.max_concurrent_requests_per_key);
-  api::add_chat_routes(router, api::ChatRouteDeps{&streams, &renderer, &*models, chat_limits,
+  api::add_chat_routes(router, api::ChatRouteDeps{&media, &*models, chat_limits,
                                                   fetch, media_pool.get_executor(), &chat_per_key});
   api::KeyRing keys =
       config.insecure_no_auth ? api::KeyRing::insecure() : api::KeyRing(config.api_keys);

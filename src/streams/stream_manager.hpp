@@ -17,6 +17,7 @@
 #include "core/status.hpp"
 #include "ingest/source.hpp"
 #include "store/frame_store.hpp"
+#include "store/stream_lookup.hpp"
 #include "streams/source_reaper.hpp"
 
 namespace sl {
@@ -92,7 +93,7 @@ struct KeepaliveResult {
 
 class Stream;
 
-class StreamManager {
+class StreamManager final : public StreamLookup {
  public:
   StreamManager(StreamsConfig config, const Clock& clock, Metrics& metrics);
   ~StreamManager();
@@ -111,7 +112,7 @@ class StreamManager {
   Result<KeepaliveResult> keepalive(const std::string& owner, const std::string& id);
   // The store of a visible stream, for reference resolution.
   Result<std::shared_ptr<const FrameStore>> store(const std::string& owner,
-                                                   const std::string& id) const;
+                                                   const std::string& id) const override;
 
   // Expires leases, enforces the per-key pixel-rate budget on measured rates (a key over it
   // loses its newest streams, failed with end_reason quota_exceeded) and forgets long-ended

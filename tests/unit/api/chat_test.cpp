@@ -12,6 +12,7 @@
 #include "api_test_support.hpp"
 #include "core/clock.hpp"
 #include "fakes/fake_backend.hpp"
+#include "streams/stream_manager.hpp"
 
 namespace sl::api {
 namespace {
@@ -117,6 +118,7 @@ struct ChatRouteTest : ::testing::Test {
   Metrics metrics;
   StreamManager streams{StreamsConfig{}, clock, metrics};
   FrameRenderer renderer;
+  MediaResolver media{streams, renderer};
   ModelRouter models;
   std::shared_ptr<sl::testing::FakeBackend> backend =
       std::make_shared<sl::testing::FakeBackend>("fake");
@@ -125,7 +127,7 @@ struct ChatRouteTest : ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(models.add(backend).ok());
     Router r;
-    add_chat_routes(r, ChatRouteDeps{&streams, &renderer, &models, ChatLimits{}, FetchPolicy{}, {}});
+    add_chat_routes(r, ChatRouteDeps{&media, &models, ChatLimits{}, FetchPolicy{}, {}});
     pipeline = std::make_unique<ApiPipeline>(std::move(r), KeyRing({"sk-a", "sk-b"}),
                                              CorsPolicy(), metrics, clock);
     StreamOptions o;

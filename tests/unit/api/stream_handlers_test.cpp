@@ -20,11 +20,12 @@ struct StreamHandlersTest : ::testing::Test {
   Metrics metrics;
   StreamManager streams{StreamsConfig{}, clock, metrics};
   FrameRenderer renderer;
+  MediaResolver media{streams, renderer};
   std::unique_ptr<ApiPipeline> pipeline;
 
   void SetUp() override {
     Router r;
-    add_stream_routes(r, StreamRouteDeps{&streams, &renderer, StreamDefaults{120, 60}, 512, {}});
+    add_stream_routes(r, StreamRouteDeps{&streams, &media, StreamDefaults{120, 60}, 512, {}});
     pipeline = std::make_unique<ApiPipeline>(std::move(r), KeyRing({"sk-a", "sk-b"}),
                                              CorsPolicy(), metrics, clock);
   }
