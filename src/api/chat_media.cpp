@@ -76,6 +76,10 @@ Status visit_part(json::value& part_value, const std::string& path, ParsedChat& 
   json::value* type_v = part.if_contains("type");
   if (!type_v || !type_v->is_string()) return bad("A content part needs a string 'type'.", path + ".type");
   const std::string type(type_v->get_string());
+  // The placeholder type is the server's own: a client's would stand for media it never
+  // referenced and get past max_refs/max_frames (found by fuzz/chat_json_fuzz).
+  if (type == kOvsMediaPartType)
+    return bad("Unknown content part type 'ovs_media'.", path + ".type");
   if (type != "image_url" && type != "video_url") return {};  // text, input_audio, file, ...
 
   json::string* url = part_url(part, type);

@@ -1,4 +1,6 @@
 #include "api/error_response.hpp"
+
+#include <cmath>
 #include "core/json_text.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -6,6 +8,22 @@
 
 namespace sl::api {
 namespace {
+
+// The parser's depth limit (32 by default) bounds this recursion.
+bool has_non_finite(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_: return !std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (const auto& e : v.get_array())
+        if (has_non_finite(e)) return true;
+      return false;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (has_non_finite(kv.value())) return true;
+      return false;
+    default: return false;
+  }
+}
 constexpr size_t kMaxErrorMessageBytes = 1024;
 constexpr size_t kMaxErrorParamBytes = 256;
 }  // namespace
@@ -89,6 +107,11 @@ Result<boost::json::object> parse_json_object(std::string_view body) {
   if (!v.is_object())
     return make_error(ErrorCode::invalid_request,
                       "The request body must be a JSON object.");
+  // Boost.JSON reads an out-of-range number such as 1e999 as infinity; JSON has no infinity, so
+  // passing it on would silently change the client's value (found by fuzz/chat_json_fuzz).
+  if (has_non_finite(v))
+    return make_error(ErrorCode::invalid_request,
+                      "The request body holds a number out of range (e.g. 1e999).");
   return std::move(v.as_object());
 }
 

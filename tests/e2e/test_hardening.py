@@ -281,3 +281,20 @@ def test_budgets_are_settings(start_server, tmp_path):
         first.join()
     finally:
         hang.close()
+
+
+# Found by fuzz/chat_json_fuzz ---------------------------------------------------------------
+
+def test_client_cannot_send_the_servers_placeholder_parts(start_server):
+    srv = start_server("--backend", "mn=http://127.0.0.1:1/v1")
+    api = srv.api(0)
+    body = {"model": "mn", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "x"}] + [{"type": "ovs_media", "index": 0}] * 50}]}
+    assert_error(api.post("/v1/chat/completions", json=body), 400, "invalid_request",
+                 "messages[0].content[1].type")
+
+
+def test_numbers_out_of_range_are_refused(server, api):
+    r = api.post("/v1/chat/completions", data=b'{"model":"m","temperature":1e999,"messages":[]}',
+                 headers={"Content-Type": "application/json"})
+    assert_error(r, 400, "invalid_request")
