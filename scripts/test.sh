@@ -3,14 +3,17 @@
 #   1. scripts/setup.sh          packages, test venv, release build in build/ (idempotent)
 #   2. unit tests                ctest in build/
 #   3. sanitizers                unit tests built with ASan+UBSan in build-asan/, ctest
-#   4. fuzzing, bounded          fuzz/run.sh: libFuzzer targets (clang) in build-fuzz/, 30 s each
-#   5. end-to-end                tests/e2e with the real build/sightline and real sources
+#   4. threads                   unit tests built with TSan in build-tsan/, ctest
+#   5. fuzzing, bounded          fuzz/run.sh: libFuzzer targets (clang) in build-fuzz/, 30 s each
+#   6. end-to-end                tests/e2e with the real build/sightline and real sources
 # Exits non-zero if any step fails; an empty test selection is a failure, never a pass.
 #
-# Knobs (environment): SKIP_SETUP=1 (packages/venv already there), SKIP_ASAN=1, SKIP_FUZZ=1,
+# Knobs (environment): SKIP_SETUP=1 (packages/venv already there), SKIP_ASAN=1, SKIP_TSAN=1,
+# SKIP_FUZZ=1,
 # FUZZ_SECONDS (per fuzz target, default 30), SKIP_E2E=1,
 # E2E_ASAN=1 (also run the e2e suite against a sanitizer build of the server),
-# BUILD_DIR (default build), ASAN_DIR (default build-asan), JOBS (default nproc),
+# BUILD_DIR (default build), ASAN_DIR (default build-asan), TSAN_DIR (default build-tsan),
+# JOBS (default nproc),
 # E2E_ARGS (extra pytest arguments, e.g. "-k frames -x").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +21,7 @@ exec </dev/null            # CI has no stdin; nothing here may ever wait for inp
 
 BUILD_DIR="${BUILD_DIR:-build}"
 ASAN_DIR="${ASAN_DIR:-build-asan}"
+TSAN_DIR="${TSAN_DIR:-build-tsan}"
 JOBS="${JOBS:-$(nproc)}"
 E2E_MIN_TESTS=150          # the suite has more; fewer means tests silently went missing
 
@@ -59,6 +63,27 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
     if ! ctest --test-dir "$ASAN_DIR" --output-on-failure --no-tests=error -j "$JOBS" --timeout 600; then
       failures+=("unit tests under sanitizers")
     fi
+  fi
+fi
+
+if [ "${SKIP_TSAN:-0}" != 1 ]; then
+  step "unit tests under ThreadSanitizer ($TSAN_DIR)"
+  # -O1: TSan at -O0 is several times slower. FFmpeg's own thread pool is not instrumented;
+  # tests/tsan.supp says why its reports are suppressed.
+  cmake -S . -B "$TSAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+    -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wno-mismatched-new-delete -Wno-tsan" \
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
+    -DSIGHTLINE_BENCH=OFF -DSIGHTLINE_TESTS=ON >/dev/null
+  mapfile -t tsan_targets < <(ninja -C "$TSAN_DIR" -t targets all |
+                              sed -n 's/^\([A-Za-z0-9_]*_test\): CXX_EXECUTABLE_LINKER.*/\1/p' | sort -u)
+  if [ "${#tsan_targets[@]}" -eq 0 ]; then
+    echo "no unit test targets found in $TSAN_DIR" >&2
+    failures+=("tsan build")
+  elif ! cmake --build "$TSAN_DIR" -j "$JOBS" --target "${tsan_targets[@]}"; then
+    failures+=("tsan build")
+  elif ! TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp}" \
+       ctest --test-dir "$TSAN_DIR" --output-on-failure --no-tests=error -j "$JOBS" --timeout 600; then
+    failures+=("unit tests under ThreadSanitizer")
   fi
 fi
 
