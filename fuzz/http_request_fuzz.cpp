@@ -8,8 +8,7 @@
 //     put(), consume, need_more -> read more, EOF -> put_eof() (end_of_stream when nothing came),
 //     one request after another on the same buffer (keep-alive and pipelining) until an error or
 //     Connection: close;
-//   * the target split into path and query: a copy of http_server.cpp's split_target()
-//     (anonymous namespace there), kept identical;
+//   * the target split into path and query: api::split_target(), as the server does;
 //   * what ApiPipeline::dispatch does before a handler: Router::match over the server's real
 //     route table (add_ops_routes / add_stream_routes / add_chat_routes; handlers are never
 //     called), CORS decisions for the Origin header, KeyRing::authenticate for Authorization;
@@ -62,24 +61,6 @@ api::ServerLimits server_limits(const sl::app::AppConfig& c) {
   return l;
 }
 
-// http_server.cpp split_target(), verbatim.
-void split_target(std::string_view target, std::string& path, std::string& query) {
-  // Absolute-form targets ("http://host/p?q") are reduced to their path.
-  if (!target.empty() && target.front() != '/') {
-    size_t scheme = target.find("://");
-    if (scheme == std::string_view::npos) {
-      path.clear();
-      return;
-    }
-    size_t slash = target.find('/', scheme + 3);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-  }
-  size_t q = target.find('?');
-  path = std::string(target.substr(0, q));
-  query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
-  if (size_t hash = query.find('#'); hash != std::string::npos) query.resize(hash);
-}
-
 struct Server {
   sl::app::AppConfig config;
   api::ServerLimits limits;
@@ -113,7 +94,7 @@ std::string handle(const Server& s, http::request<http::string_body>& message) {
   api::Request req;
   req.message = std::move(message);
   const auto target = req.message.target();
-  split_target(std::string_view(target.data(), target.size()), req.path, req.query);
+  api::split_target(std::string_view(target.data(), target.size()), req.path, req.query);
   std::string out = std::string(http::to_string(req.method())) + " " + req.path + " ? " +
                     req.query + " v" + std::to_string(req.message.version()) + " body " +
                     std::to_string(req.message.body().size());

@@ -26,6 +26,10 @@ JOBS="${JOBS:-$(nproc)}"
 E2E_MIN_TESTS=150          # the suite has more; fewer means tests silently went missing
 
 t_start=$SECONDS
+# The unit test executables a build directory defines (not the server or tools).
+unit_test_targets() {
+  ninja -C "$1" -t targets all | sed -n 's/^\([A-Za-z0-9_]*_test\): CXX_EXECUTABLE_LINKER.*/\1/p' | sort -u
+}
 step() { printf '\n==== %s (%ds elapsed) ====\n' "$*" "$((SECONDS - t_start))"; }
 failures=()
 
@@ -50,8 +54,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
     -DCMAKE_CXX_FLAGS="-Wno-mismatched-new-delete" \
     -DSIGHTLINE_SANITIZE=ON -DSIGHTLINE_BENCH=OFF -DSIGHTLINE_TESTS=ON >/dev/null
   # Only the unit test executables (and what they link), not the server or tools.
-  mapfile -t unit_targets < <(ninja -C "$ASAN_DIR" -t targets all |
-                              sed -n 's/^\([A-Za-z0-9_]*_test\): CXX_EXECUTABLE_LINKER.*/\1/p' | sort -u)
+  mapfile -t unit_targets < <(unit_test_targets "$ASAN_DIR")
   if [ "${#unit_targets[@]}" -eq 0 ]; then
     echo "no unit test targets found in $ASAN_DIR" >&2
     failures+=("asan build")
@@ -74,8 +77,7 @@ if [ "${SKIP_TSAN:-0}" != 1 ]; then
     -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wno-mismatched-new-delete -Wno-tsan" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
     -DSIGHTLINE_BENCH=OFF -DSIGHTLINE_TESTS=ON >/dev/null
-  mapfile -t tsan_targets < <(ninja -C "$TSAN_DIR" -t targets all |
-                              sed -n 's/^\([A-Za-z0-9_]*_test\): CXX_EXECUTABLE_LINKER.*/\1/p' | sort -u)
+  mapfile -t tsan_targets < <(unit_test_targets "$TSAN_DIR")
   if [ "${#tsan_targets[@]}" -eq 0 ]; then
     echo "no unit test targets found in $TSAN_DIR" >&2
     failures+=("tsan build")

@@ -95,6 +95,23 @@ RouteMatch Router::match(http::verb method, std::string_view path) const {
   return m;
 }
 
+void split_target(std::string_view target, std::string& path, std::string& query) {
+  // Absolute-form targets ("http://host/p?q") are reduced to their path.
+  if (!target.empty() && target.front() != '/') {
+    size_t scheme = target.find("://");
+    if (scheme == std::string_view::npos) {
+      path.clear();
+      return;
+    }
+    size_t slash = target.find('/', scheme + 3);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  size_t q = target.find('?');
+  path = std::string(target.substr(0, q));
+  query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+  if (size_t hash = query.find('#'); hash != std::string::npos) query.resize(hash);
+}
+
 std::string allow_header(const std::vector<http::verb>& methods) {
   std::string out;
   for (auto v : methods) {

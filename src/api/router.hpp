@@ -47,6 +47,10 @@ class Router {
 };
 
 // "GET, POST" for an Allow header.
+// A request target split into path and query (the fragment dropped); an absolute-form target
+// ("http://host/p?q") is reduced to its path, anything else that is not "/..." gets an empty path.
+void split_target(std::string_view target, std::string& path, std::string& query);
+
 std::string allow_header(const std::vector<http::verb>& methods);
 
 }  // namespace sl::api

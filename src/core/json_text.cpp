@@ -37,6 +37,17 @@ size_t valid_sequence(std::string_view s, size_t i) {
   return n;
 }
 
+// Appends the code point (or U+FFFD for an invalid byte) at s[i]; returns the bytes consumed.
+size_t append_code_point(std::string& out, std::string_view s, size_t i) {
+  const size_t n = valid_sequence(s, i);
+  if (n == 0) {
+    out.append(kReplacement);
+    return 1;
+  }
+  out.append(s.substr(i, n));
+  return n;
+}
+
 void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
@@ -44,14 +55,7 @@ void append_string(std::string& out, std::string_view s) {
   while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      const size_t n = valid_sequence(s, i);
-      if (n == 0) {
-        out.append(kReplacement);
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
+      i += append_code_point(out, s, i);
       continue;
     }
     switch (c) {
@@ -147,17 +151,7 @@ std::string json_text(const boost::json::value& v) {
 std::string valid_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    const size_t n = valid_sequence(s, i);
-    if (n == 0) {
-      out.append(kReplacement);
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
+  for (size_t i = 0; i < s.size();) i += append_code_point(out, s, i);
   return out;
 }
 

@@ -5,22 +5,12 @@
 #include <memory>
 
 #include "fakes/fake_stream_lookup.hpp"
+#include "media/test_images.hpp"
 
 namespace sl {
 namespace {
 
 constexpr int64_t kWall0 = 1'700'000'000'000;
-
-VideoImage grey(int w, int h) {
-  auto buf = std::make_shared<Bytes>(static_cast<size_t>(w * h * 3 / 2), 128);
-  VideoImage img;
-  img.width = w;
-  img.height = h;
-  img.plane = {buf->data(), buf->data() + w * h, buf->data() + w * h + w * h / 4};
-  img.stride = {w, w / 2, w / 2};
-  img.owner = buf;
-  return img;
-}
 
 // Five decoded frames at 0, 100, .. 400 ms: everything renders without a decoder.
 std::shared_ptr<FrameStore> small_store() {
@@ -29,7 +19,7 @@ std::shared_ptr<FrameStore> small_store() {
     FrameArrival a;
     a.timestamp_ms = k * 100;
     a.wall_ms = kWall0 + k * 100;
-    a.image = grey(64, 48);
+    a.image = testing::make_image(64, 48, PixelLayout::i420, false, k);
     store->on_frame(a);
   }
   return store;
