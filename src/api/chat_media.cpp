@@ -1,5 +1,7 @@
 #include "api/chat_media.hpp"
 
+#include "core/uri_scheme.hpp"
+
 #include <string_view>
 
 #include "refs/remote_video.hpp"
@@ -26,20 +28,6 @@ json::string* part_url(json::object& part, const std::string& key) {
   if (!v->is_object()) return nullptr;
   json::value* url = v->get_object().if_contains("url");
   return url && url->is_string() ? &url->get_string() : nullptr;
-}
-
-// The scheme of `url` in lower case ("" when there is none).
-std::string url_scheme_lower(std::string_view url) {
-  const size_t colon = url.find(':');
-  if (colon == std::string_view::npos || colon == 0) return {};
-  std::string scheme;
-  for (char c : url.substr(0, colon)) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '-' || c == '.';
-    if (!ok) return {};
-    scheme.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
-  }
-  return scheme;
 }
 
 Status check_data_url(std::string_view url, const ChatLimits& limits, const std::string& param) {
@@ -87,7 +75,7 @@ Status visit_part(json::value& part_value, const std::string& path, ParsedChat& 
   if (!url) return bad("'" + type + "' must be an object with a string 'url'.", path + "." + type);
   const std::string_view u(url->data(), url->size());
   // Schemes are case-insensitive (RFC 3986); only these ever leave the server.
-  const std::string scheme = url_scheme_lower(u);
+  const std::string scheme = uri_scheme(u);
   const bool is_data = scheme == "data";
   if (is_data) {
     if (auto st = check_data_url(u, limits, url_path); !st.ok()) return st;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/uri_scheme.hpp"
 #include "ingest/source.hpp"
 #include "ingest/url_rules.hpp"
 
@@ -90,15 +91,8 @@ Status validate_size(double value, int max, const char* param) {
 }  // namespace
 
 std::string url_scheme(const std::string& url) {
-  const auto pos = url.find("://");
-  if (pos == std::string::npos || pos == 0) return {};
-  std::string scheme = url.substr(0, pos);
-  for (char& c : scheme) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
-                    c == '.';
-    if (!ok) return {};
-  }
+  std::string scheme = uri_scheme(url);
+  if (scheme.empty() || url.compare(scheme.size(), 3, "://") != 0) return {};
   return scheme;
 }
 

@@ -1,9 +1,8 @@
 #include "refs/remote_video.hpp"
 
-#include <cctype>
-
 #include <memory>
 
+#include "core/uri_scheme.hpp"
 #include "media/jpeg.hpp"
 #include "media/video_sampler.hpp"
 #include "refs/url_fetcher.hpp"
@@ -13,14 +12,9 @@ namespace sl {
 boost::asio::awaitable<Result<Bytes>> load_media_url(std::string url, FetchPolicy policy,
                                                      size_t max_data_url_bytes) {
   // Schemes are case-insensitive (RFC 3986): "HTTP://" and "Data:" are what they say.
-  const auto starts = [&](std::string_view prefix) {
-    if (url.size() < prefix.size()) return false;
-    for (size_t i = 0; i < prefix.size(); ++i)
-      if (std::tolower(static_cast<unsigned char>(url[i])) != prefix[i]) return false;
-    return true;
-  };
-  if (starts("data:")) co_return decode_data_url(url, max_data_url_bytes);
-  if (!starts("http://") && !starts("https://"))
+  const std::string scheme = uri_scheme(url);
+  if (scheme == "data") co_return decode_data_url(url, max_data_url_bytes);
+  if (scheme != "http" && scheme != "https")
     co_return make_error(ErrorCode::invalid_request,
                          "Only http(s):// and data: video URLs can be fetched.");
   auto fetched = co_await fetch_url(std::move(url), std::move(policy));

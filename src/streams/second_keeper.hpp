@@ -44,6 +44,7 @@ class SecondKeeper final : public MediaSink {
   };
   std::optional<Seen> prev_;
   int64_t kept_ = 0;
+  int64_t last_kept_ = -1;
 };
 
 }  // namespace sl

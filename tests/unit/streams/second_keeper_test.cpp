@@ -53,6 +53,13 @@ TEST_F(SecondKeeperTest, IrregularTimesAndGaps) {
   EXPECT_EQ(kept(7), (std::vector<int64_t>{0, 1, 3, 5, 6}));
 }
 
+TEST_F(SecondKeeperTest, AFrameNearestTwoSecondsIsEncodedOnce) {
+  // 1500 is nearest to 1000 (after 0) and again to 2000 (before 2600).
+  for (int64_t t : {0, 1500, 2600}) feed(t);
+  EXPECT_EQ(kept(2), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(keeper_.kept(), 2);
+}
+
 TEST_F(SecondKeeperTest, PinnedJpegsStayBeyondTheRenditionCache) {
   StoreLimits limits;
   limits.rendition_bytes = 1;  // the FIFO cache keeps nothing
