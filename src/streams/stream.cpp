@@ -61,7 +61,9 @@ void Stream::end(const std::string& reason) {
 double Stream::pixel_rate() const {
   if (double declared = declared_pixel_rate(options_.source); declared > 0) return declared;
   const StoreStats stats = store_->stats();
-  return static_cast<double>(stats.width) * stats.height * stats.recent_fps;
+  // recent_fps reads bursts (HLS segments, RTMP GOP caches arrive at once) as thousands of fps:
+  // cap it at a rate a camera really sends, or a burst would fail a small stream (e2e: hls).
+  return static_cast<double>(stats.width) * stats.height * std::min(stats.recent_fps, 120.0);
 }
 
 int64_t Stream::stream_time_ms() const {
