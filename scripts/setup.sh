@@ -4,6 +4,8 @@
 #   SKIP_APT=1 scripts/setup.sh skip the apt step (packages already there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Objects of another clone of the project on this machine hash alike (CMakeLists.txt: ccache).
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "$PWD")}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
@@ -16,7 +18,7 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 python3-gi
-  python3-venv curl
+  python3-venv curl ccache
 )
 
 need_apt() {

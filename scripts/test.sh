@@ -17,6 +17,8 @@
 # E2E_ARGS (extra pytest arguments, e.g. "-k frames -x").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Objects of another clone of the project on this machine hash alike (CMakeLists.txt: ccache).
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "$PWD")}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 exec </dev/null            # CI has no stdin; nothing here may ever wait for input
 
 BUILD_DIR="${BUILD_DIR:-build}"
