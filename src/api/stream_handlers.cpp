@@ -34,7 +34,17 @@ asio::awaitable<void> create_stream(StreamRouteDeps d, Request& req, ResponseWri
   if (!body.ok()) co_return co_await send_error(w, body.error());
   auto options = parse_create_stream(*body, d.defaults);
   if (!options.ok()) co_return co_await send_error(w, options.error());
-  auto status = d.streams->create(req.owner, *options);
+  Result<StreamStatus> status = make_error(ErrorCode::internal, "not created");
+  if (negotiates(options->source)) {
+    // A webrtc create answers the offer inside, which waits for ICE gathering: off the network
+    // thread.
+    auto work = [streams = d.streams, owner = req.owner, opts = std::move(*options)] {
+      return streams->create(owner, opts);
+    };
+    status = co_await offload(d.media_executor, work);
+  } else {
+    status = d.streams->create(req.owner, *options);
+  }
   if (!status.ok()) co_return co_await send_error(w, status.error());
   auto res = json_response(201, stream_to_json(*status));
   res.set(http::field::location, "/v1/streams/" + status->id);

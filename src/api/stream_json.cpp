@@ -89,21 +89,18 @@ Result<SourceSpec> parse_source(const json::value* v) {
   if (!type->has_value()) return bad("source.type", "Missing required parameter: 'source.type'.");
   const std::string& t = **type;
 
-  SourceSpec spec;
   if (t == "url" || t == "rtsp" || t == "hls") {
     if (Status s = reject_unknown(src, {"type", "url"}, "source."); !s.ok()) return s.error();
     auto url = get_string(src, "url", "source.url");
     if (!url.ok()) return url.error();
     if (!url->has_value() || (*url)->empty())
       return bad("source.url", "Missing required parameter: 'source.url'.");
-    spec.type = "url";
-    spec.url = **url;
-    return spec;
+    return SourceSpec(UrlSourceSpec{**url});
   }
   if (t == "test_pattern") {
     if (Status s = reject_unknown(src, {"type", "width", "height", "fps"}, "source."); !s.ok())
       return s.error();
-    spec.type = "test_pattern";
+    TestPatternSpec spec;
     auto w = positive_int(src, "width", "source.width", spec.width);
     if (!w.ok()) return w.error();
     auto h = positive_int(src, "height", "source.height", spec.height);
@@ -117,13 +114,25 @@ Result<SourceSpec> parse_source(const json::value* v) {
     }
     spec.width = static_cast<int>(std::min<int64_t>(*w, std::numeric_limits<int>::max()));
     spec.height = static_cast<int>(std::min<int64_t>(*h, std::numeric_limits<int>::max()));
-    return spec;
+    return SourceSpec(spec);
   }
-  if (t == "webrtc" || t == "whip" || t == "push")
+  if (t == "webrtc") {
+    if (Status s = reject_unknown(src, {"type", "sdp"}, "source."); !s.ok()) return s.error();
+    auto sdp = get_string(src, "sdp", "source.sdp");
+    if (!sdp.ok()) return sdp.error();
+    if (!sdp->has_value() || (*sdp)->empty())
+      return bad("source.sdp", "Missing required parameter: 'source.sdp' (the SDP offer).");
+    return SourceSpec(WebRtcSourceSpec{**sdp});
+  }
+  if (t == "whip") {
+    if (Status s = reject_unknown(src, {"type"}, "source."); !s.ok()) return s.error();
+    return SourceSpec(WhipSourceSpec{});
+  }
+  if (t == "push")
     return make_error(ErrorCode::unsupported,
                       "Source type '" + t + "' is not supported by this server yet.", "source.type");
   return bad("source.type", "Unknown source type '" + t +
-                                "'; expected one of url, rtsp, hls, test_pattern.");
+                                "'; expected one of url, rtsp, hls, test_pattern, webrtc, whip.");
 }
 
 json::value optional_int(const std::optional<int64_t>& v) {
@@ -192,15 +201,17 @@ Result<StreamOptions> parse_create_stream(const json::object& body,
 
 json::object source_to_json(const SourceSpec& s) {
   json::object o;
-  o["type"] = s.type;
-  if (s.type == "test_pattern") {
-    o["width"] = s.width;
-    o["height"] = s.height;
+  o["type"] = source_type(s);
+  if (const auto* tp = std::get_if<TestPatternSpec>(&s)) {
+    o["width"] = tp->width;
+    o["height"] = tp->height;
     // Integral rates (the usual case) as integers: 30, not 3E1.
-    if (std::floor(s.fps) == s.fps && std::fabs(s.fps) < 1e9) o["fps"] = static_cast<int64_t>(s.fps);
-    else o["fps"] = s.fps;
-  } else {
-    o["url"] = redact_url(s.url);
+    if (std::floor(tp->fps) == tp->fps && std::fabs(tp->fps) < 1e9)
+      o["fps"] = static_cast<int64_t>(tp->fps);
+    else
+      o["fps"] = tp->fps;
+  } else if (const auto* url = std::get_if<UrlSourceSpec>(&s)) {
+    o["url"] = redact_url(url->url);
   }
   return o;
 }
@@ -213,6 +224,12 @@ json::object stream_to_json(const StreamStatus& s) {
   o["name"] = string_or_null(s.name);
   o["state"] = s.state;
   o["end_reason"] = string_or_null(s.end_reason);
+  if (s.answer) {  // create's result for a webrtc source (SPEC section 4)
+    json::object answer;
+    answer["type"] = "answer";
+    answer["sdp"] = s.answer->sdp;
+    o["webrtc"] = std::move(answer);
+  }
   o["last_error"] = string_or_null(s.last_error);
   o["source"] = source_to_json(s.source);
   o["created_at_ms"] = s.created_at_ms;

@@ -107,7 +107,8 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
 
   SystemClock clock;
   Metrics metrics;
-  StreamManager streams(streams_config(config), clock, metrics);
+  const StreamsConfig sconfig = streams_config(config);
+  StreamManager streams(sconfig, default_source_factory(sconfig.ingest), clock, metrics);
   FrameRenderer renderer;
   std::atomic<bool> ready{false};
   // Decoding old frames and building MP4s must not stall the network threads.
@@ -164,10 +165,7 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
 
   if (config.demo) {
     StreamOptions demo;
-    demo.source.type = "test_pattern";
-    demo.source.width = 640;
-    demo.source.height = 360;
-    demo.source.fps = 30;
+    demo.source = TestPatternSpec{.width = 640, .height = 360, .fps = 30};
     demo.name = "demo";
     demo.lease = false;
     demo.retention_seconds = config.streams.default_retention_seconds;

@@ -1,6 +1,7 @@
 // The seam between ingest (sources) and the store. A source pushes what it demuxes and decodes
-// into a MediaSink; the store implements it. Neither module includes the other: the streams
-// module wires a source to a store. All calls for one source come from one thread, in order.
+// into a MediaSink; the streams module's sink hands it to the store and then to the stream's
+// other frame consumers (FrameConsumer below). Neither ingest nor store includes the other.
+// All calls for one source come from one thread, in order.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,15 @@ class MediaSink {
   virtual void on_source_event(const SourceEvent& event) = 0;
   virtual void on_decode_error() = 0;
   virtual void on_reconnect() = 0;
+};
+
+// A reader of a stream's frames as they arrive, besides the store (e.g. an engine that encodes
+// each frame once). Called on the source thread after the store has indexed the frame, so it
+// must be quick: copy what it needs (VideoImage is reference-counted) and do the work elsewhere.
+class FrameConsumer {
+ public:
+  virtual ~FrameConsumer() = default;
+  virtual void on_frame(int64_t index, const FrameArrival& frame) = 0;
 };
 
 }  // namespace sl

@@ -4,13 +4,27 @@
 
 namespace sl {
 
-std::unique_ptr<Source> make_source(const SourceSpec& spec, const IngestOptions& options,
-                                    MediaSink& sink, const Clock& clock) {
-  if (spec.type == "url" || spec.type == "rtsp" || spec.type == "hls") {
-    return std::make_unique<UrlSource>(spec, options, sink, clock);
-  }
-  if (spec.type == "test_pattern") return std::make_unique<TestPatternSource>(spec, sink, clock);
-  return nullptr;
+std::string_view source_type(const SourceSpec& spec) {
+  struct Name {
+    std::string_view operator()(const UrlSourceSpec&) const { return "url"; }
+    std::string_view operator()(const TestPatternSpec&) const { return "test_pattern"; }
+    std::string_view operator()(const WebRtcSourceSpec&) const { return "webrtc"; }
+    std::string_view operator()(const WhipSourceSpec&) const { return "whip"; }
+  };
+  return std::visit(Name{}, spec);
+}
+
+SourceFactory default_source_factory(IngestOptions options) {
+  return [options = std::move(options)](const SourceSpec& spec, MediaSink& sink,
+                                        const Clock& clock) -> Result<std::unique_ptr<Source>> {
+    if (const auto* url = std::get_if<UrlSourceSpec>(&spec))
+      return std::unique_ptr<Source>(std::make_unique<UrlSource>(*url, options, sink, clock));
+    if (const auto* tp = std::get_if<TestPatternSpec>(&spec))
+      return std::unique_ptr<Source>(std::make_unique<TestPatternSource>(*tp, sink, clock));
+    return make_error(ErrorCode::unsupported, "Source type '" + std::string(source_type(spec)) +
+                                                  "' is not supported by this server yet.",
+                      "source.type");
+  };
 }
 
 }  // namespace sl

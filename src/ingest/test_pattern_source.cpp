@@ -10,27 +10,16 @@
 
 namespace sl {
 
-TestPatternSource::TestPatternSource(SourceSpec spec, MediaSink& sink, const Clock& clock)
+TestPatternSource::TestPatternSource(TestPatternSpec spec, MediaSink& sink, const Clock& clock)
     : spec_(std::move(spec)), sink_(sink), clock_(clock) {}
 
 TestPatternSource::~TestPatternSource() { stop(); }
 
 void TestPatternSource::start() {
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { run(); });
+  thread_.run([this] { run(); });
 }
 
-void TestPatternSource::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  // Called from a sink callback (the source's own thread): the loop sees the flag and returns;
-  // the owner's later stop() or destructor joins.
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-}
+void TestPatternSource::stop() { thread_.stop_and_join(); }
 
 void TestPatternSource::run() {
   using std::chrono::steady_clock;
@@ -57,10 +46,8 @@ void TestPatternSource::run() {
   int64_t slot = 0;          // the schedule position: gives the timestamp
   std::vector<Packet> packets;
   while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_until(lock, due(slot), [this] { return stop_.load(); })) return;
-    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(due(slot) - steady_clock::now());
+    if (!thread_.wait_for_ms(wait.count())) return;
     const int64_t timestamp_ms = std::llround(static_cast<double>(slot) * 1000.0 / fps);
     VideoImage image = render_test_pattern(spec_.width, spec_.height, frame_number, slot);
     packets.clear();

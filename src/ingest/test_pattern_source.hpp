@@ -5,18 +5,14 @@
 // (one keyframe per second) so the store holds real packets as it would for a camera.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
 #include "ingest/source.hpp"
+#include "ingest/source_thread.hpp"
 
 namespace sl {
 
 class TestPatternSource final : public Source {
  public:
-  TestPatternSource(SourceSpec spec, MediaSink& sink, const Clock& clock);
+  TestPatternSource(TestPatternSpec spec, MediaSink& sink, const Clock& clock);
   ~TestPatternSource() override;
   TestPatternSource(const TestPatternSource&) = delete;
   TestPatternSource& operator=(const TestPatternSource&) = delete;
@@ -27,13 +23,10 @@ class TestPatternSource final : public Source {
  private:
   void run();
 
-  const SourceSpec spec_;
+  const TestPatternSpec spec_;
   MediaSink& sink_;
   const Clock& clock_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::thread thread_;
+  SourceThread thread_;  // last: joined first
 };
 
 }  // namespace sl

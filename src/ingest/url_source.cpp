@@ -9,14 +9,10 @@
 #include "core/redact.hpp"
 #include "core/log.hpp"
 #include "ingest/backoff.hpp"
-#include "ingest/gop_map.hpp"
 #include "ingest/url_rules.hpp"
 #include "media/av_ptr.hpp"
 #include "media/decoder.hpp"
 
-extern "C" {
-#include <libavutil/mathematics.h>
-}
 
 namespace sl {
 
@@ -57,38 +53,25 @@ std::string frame_too_large(int w, int h, const IngestOptions& o) {
 
 }  // namespace
 
-UrlSource::UrlSource(SourceSpec spec, IngestOptions options, MediaSink& sink, const Clock& clock)
+UrlSource::UrlSource(UrlSourceSpec spec, IngestOptions options, MediaSink& sink,
+                     const Clock& clock)
     : spec_(std::move(spec)),
       options_(std::move(options)),
       sink_(sink),
-      clock_(clock),
       is_file_(url_scheme(spec_.url) == "file"),
-      stream_clock_(is_file_ ? StreamClockOptions{.max_lead_ms = 0} : StreamClockOptions{}) {}
+      pipeline_(sink, clock,
+                DecodePipelineOptions{
+                    .max_width = options_.max_width,
+                    .max_height = options_.max_height,
+                    .clock = is_file_ ? StreamClockOptions{.max_lead_ms = 0} : StreamClockOptions{}}) {}
 
 UrlSource::~UrlSource() { stop(); }
 
 void UrlSource::start() {
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { run(); });
+  thread_.run([this] { run(); });
 }
 
-void UrlSource::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  // Called from a sink callback (the source's own thread): the loop sees the flag and returns;
-  // the owner's later stop() or destructor joins.
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-}
-
-bool UrlSource::wait_for_ms(int64_t ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_.load(); });
-  return !stop_;
-}
+void UrlSource::stop() { thread_.stop_and_join(); }
 
 void UrlSource::set_deadline_ms(int64_t ms_from_now) {
   timed_out_ = false;
@@ -97,7 +80,7 @@ void UrlSource::set_deadline_ms(int64_t ms_from_now) {
 
 int UrlSource::interrupt(void* self) {
   auto* s = static_cast<UrlSource*>(self);
-  if (s->stop_.load(std::memory_order_relaxed)) return 1;
+  if (s->thread_.stopping()) return 1;
   const int64_t deadline = s->deadline_ns_.load(std::memory_order_relaxed);
   if (deadline != 0 && steady_ns() > deadline) {
     s->timed_out_ = true;
@@ -110,9 +93,9 @@ void UrlSource::run() {
   sink_.on_source_event({SourceState::connecting, "", ""});
   Backoff backoff(options_.backoff_initial_ms, options_.backoff_max_ms);
   int reconnects = 0;
-  while (!stop_) {
+  while (!thread_.stopping()) {
     Outcome outcome = run_connection();
-    if (stop_ || outcome.kind == Outcome::Kind::stopped) return;
+    if (thread_.stopping() || outcome.kind == Outcome::Kind::stopped) return;
     if (outcome.kind == Outcome::Kind::permanent) {
       log::warn("ingest", redact_url(spec_.url) + ": " + outcome.error);
       sink_.on_source_event({SourceState::failed, outcome.error, "source_failed"});
@@ -133,11 +116,11 @@ void UrlSource::run() {
     }
     if (outcome.frames > 0) backoff.reset();
     ++reconnects;
-    active_ = false;
+    pipeline_.connection_lost();
     log::info("ingest", redact_url(spec_.url) + ": " + outcome.error + ", reconnecting");
     sink_.on_source_event({SourceState::reconnecting, outcome.error, ""});
     sink_.on_reconnect();
-    if (!wait_for_ms(backoff.next_delay_ms())) return;
+    if (!thread_.wait_for_ms(backoff.next_delay_ms())) return;
   }
 }
 
@@ -145,8 +128,9 @@ UrlSource::Outcome UrlSource::run_connection() {
   using Kind = Outcome::Kind;
   Outcome outcome;
   auto fail = [&](Kind kind, std::string error) {
-    outcome.kind = stop_ ? Kind::stopped : kind;
+    outcome.kind = thread_.stopping() ? Kind::stopped : kind;
     outcome.error = std::move(error);
+    outcome.frames = pipeline_.frames_this_connection();
     return outcome;
   };
   // FFmpeg reports an interrupt as "Immediate exit requested"; say what actually happened.
@@ -213,55 +197,21 @@ UrlSource::Outcome UrlSource::run_connection() {
   config->height = par->height;
   config->time_base_num = stream->time_base.num;
   config->time_base_den = stream->time_base.den;
-  const AVRational time_base = stream->time_base;
 
-  // Single-threaded: ingest costs about one core-fraction per stream, pure decode, no latency.
-  auto decoder = Decoder::create(*config, 1);
-  if (!decoder.ok()) return fail(Kind::error, decoder.error().message);
+  if (Status s = pipeline_.begin(config); !s.ok()) return fail(Kind::error, s.error().message);
 
   const bool is_hls = fmt->iformat && std::string_view(fmt->iformat->name) == "hls";
   const int64_t read_timeout =
       is_hls ? std::max(options_.read_timeout_ms, kHlsMinReadTimeoutMs) : options_.read_timeout_ms;
 
-  stream_clock_.new_connection();
-  GopMap gops;
-  bool seen_keyframe = false;
-  std::vector<DecodedFrame> decoded;
   av::PacketPtr pkt(av_packet_alloc());
   if (!pkt) return fail(Kind::error, "out of memory");
-
-  // Hands decoded pictures to the sink; false to end the connection (stop or refused size).
-  auto deliver = [&]() -> bool {
-    for (DecodedFrame& frame : decoded) {
-      if (frame.image.width > options_.max_width || frame.image.height > options_.max_height) {
-        fail(Kind::permanent, frame_too_large(frame.image.width, frame.image.height, options_));
-        return false;
-      }
-      std::optional<int64_t> pts_ms;
-      if (frame.pts != kNoPts) pts_ms = av_rescale_q(frame.pts, time_base, AVRational{1, 1000});
-      int64_t arrival = clock_.steady_ms();
-      if (int64_t hold = stream_clock_.pace_ms(pts_ms, arrival); hold > 0) {
-        if (!wait_for_ms(hold)) {
-          fail(Kind::stopped, "");
-          return false;
-        }
-        arrival = clock_.steady_ms();
-      }
-      FrameArrival arrival_info;
-      arrival_info.gop_id = gops.find(frame.pts);
-      arrival_info.pts = frame.pts;
-      arrival_info.timestamp_ms = stream_clock_.stamp(pts_ms, arrival);
-      arrival_info.wall_ms = clock_.wall_ms();
-      arrival_info.image = std::move(frame.image);
-      sink_.on_frame(arrival_info);
-      ++outcome.frames;
-      if (!active_) {
-        active_ = true;
-        sink_.on_source_event({SourceState::active, "", ""});
-      }
-    }
-    decoded.clear();
-    return true;
+  const DecodePipeline::HoldFn hold = [this](int64_t ms) { return thread_.wait_for_ms(ms); };
+  // The pipeline's verdict on what it was handed; nullopt to go on reading.
+  auto verdict = [&](DecodePipeline::Result r) -> std::optional<Outcome> {
+    if (r == DecodePipeline::Result::stopped) return fail(Kind::stopped, "");
+    if (r == DecodePipeline::Result::refused) return fail(Kind::permanent, pipeline_.error());
+    return std::nullopt;
   };
 
   for (;;) {
@@ -270,16 +220,14 @@ UrlSource::Outcome UrlSource::run_connection() {
     if (rc < 0) {
       // Drain the pictures the decoder still holds (B-frames) before giving up the connection.
       set_deadline_ms(0);
-      if (!(*decoder)->flush(decoded).ok()) sink_.on_decode_error();
-      if (!deliver()) return outcome;
+      if (auto v = verdict(pipeline_.flush(hold))) return *v;
       if (rc == AVERROR_EOF || (is_file_ && rc == AVERROR(EIO))) return fail(Kind::eof, "");
       return av_fail(rc, "read failed");
     }
-    if (pkt->stream_index != index || (!seen_keyframe && !(pkt->flags & AV_PKT_FLAG_KEY))) {
+    if (pkt->stream_index != index) {
       av_packet_unref(pkt.get());
       continue;
     }
-    seen_keyframe = true;
     Packet packet;
     packet.config = config;
     packet.data = std::make_shared<const Bytes>(pkt->data, pkt->data + pkt->size);
@@ -287,11 +235,8 @@ UrlSource::Outcome UrlSource::run_connection() {
     packet.pts = pkt->pts == AV_NOPTS_VALUE ? kNoPts : pkt->pts;
     packet.dts = pkt->dts == AV_NOPTS_VALUE ? kNoPts : pkt->dts;
     av_packet_unref(pkt.get());
-    const uint64_t gop = sink_.on_packet(packet);
-    gops.add(packet.pts != kNoPts ? packet.pts : packet.dts, gop);
     set_deadline_ms(0);
-    if (!(*decoder)->decode(packet, decoded).ok()) sink_.on_decode_error();
-    if (!deliver()) return outcome;
+    if (auto v = verdict(pipeline_.push(std::move(packet), hold))) return *v;
   }
 }
 

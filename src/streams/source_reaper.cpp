@@ -15,7 +15,7 @@ SourceReaper::~SourceReaper() {
   thread_.join();
 }
 
-void SourceReaper::stop(std::shared_ptr<Stream> owner, std::unique_ptr<Source> source) {
+void SourceReaper::stop(std::shared_ptr<Stream> owner, std::shared_ptr<Source> source) {
   if (!source) return;
   {
     std::lock_guard lk(mu_);

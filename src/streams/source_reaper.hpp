@@ -24,14 +24,14 @@ class SourceReaper {
   SourceReaper(const SourceReaper&) = delete;
   SourceReaper& operator=(const SourceReaper&) = delete;
 
-  void stop(std::shared_ptr<Stream> owner, std::unique_ptr<Source> source);
+  void stop(std::shared_ptr<Stream> owner, std::shared_ptr<Source> source);
   // Blocks until every source handed over so far has stopped.
   void drain();
 
  private:
   struct Job {
     std::shared_ptr<Stream> owner;
-    std::unique_ptr<Source> source;
+    std::shared_ptr<Source> source;
   };
   void run();
 

@@ -33,25 +33,68 @@ Stream::Stream(std::string id, std::string owner, StreamOptions options,
       created_at_ms_(clock.wall_ms()),
       byte_cap_(config.store.max_bytes),
       store_(std::make_shared<FrameStore>(limits_for(options_, config))),
-      keeper_(*store_, config.jpeg_quality, config.keep_second_jpegs) {
-  source_ = make_source(options_.source, config.ingest, keeper_, clock_);
+      keeper_(*store_, config.jpeg_quality, config.keep_second_jpegs),
+      sink_(keeper_, events_, frames_) {
   if (options_.lease) expires_at_ms_ = created_at_ms_ + options_.ttl_seconds * 1000;
 }
 
 Stream::~Stream() { end("shutdown"); }
 
-void Stream::start() {
-  if (source_) source_->start();
+Status Stream::open(const SourceFactory& factory) {
+  auto source = factory(options_.source, sink_, clock_);
+  if (!source.ok()) return source.error();
+  std::lock_guard lk(mu_);
+  source_ = std::move(*source);
+  return Status();
 }
 
-std::unique_ptr<Source> Stream::finish(const std::string& reason, const std::string& error) {
-  std::lock_guard lk(mu_);
-  if (end_reason_.empty()) {
-    end_reason_ = reason;
-    end_error_ = error;
+void Stream::start() {
+  std::shared_ptr<Source> source;
+  {
+    std::lock_guard lk(mu_);
+    source = source_;
   }
-  if (finished_at_ms_ == 0) finished_at_ms_ = clock_.wall_ms();
-  return std::move(source_);
+  if (source) source->start();
+}
+
+Result<SdpAnswer> Stream::answer(const std::string& offer_sdp) {
+  std::shared_ptr<Source> source;
+  {
+    std::lock_guard lk(mu_);
+    source = source_;
+  }
+  if (!source) return make_error(ErrorCode::stream_not_found, "Stream '" + id_ + "' has ended.");
+  return source->answer(offer_sdp);
+}
+
+Status Stream::end_session(const std::string& session_id) {
+  std::shared_ptr<Source> source;
+  {
+    std::lock_guard lk(mu_);
+    source = source_;
+  }
+  if (!source) return make_error(ErrorCode::stream_not_found, "Stream '" + id_ + "' has ended.");
+  return source->end_session(session_id);
+}
+
+std::shared_ptr<Source> Stream::finish(const std::string& reason, const std::string& error) {
+  std::shared_ptr<Source> source;
+  bool first = false;
+  {
+    std::lock_guard lk(mu_);
+    if (end_reason_.empty()) {
+      end_reason_ = reason;
+      end_error_ = error;
+      first = true;
+    }
+    if (finished_at_ms_ == 0) finished_at_ms_ = clock_.wall_ms();
+    source = std::move(source_);
+  }
+  // Outside the lock: listeners may ask for status(). A no-op when the source's own final
+  // event went out first.
+  if (first)
+    events_.publish({error.empty() ? SourceState::ended : SourceState::failed, error, reason});
+  return source;
 }
 
 void Stream::end(const std::string& reason) {

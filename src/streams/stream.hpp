@@ -12,6 +12,7 @@
 #include "ingest/source.hpp"
 #include "store/frame_store.hpp"
 #include "streams/second_keeper.hpp"
+#include "streams/stream_events.hpp"
 #include "streams/stream_manager.hpp"
 
 namespace sl {
@@ -24,12 +25,19 @@ class Stream {
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
+  // Builds the source through the factory, writing into this stream's sink. Errors: the
+  // factory's (unsupported kind).
+  Status open(const SourceFactory& factory);
   void start();
-  // Records why the stream ends and hands back its still running source for the caller to
-  // stop (off a network thread: see SourceReaper); nullptr when it had ended already. With an
-  // `error` the stream reads `failed` with it as last_error (e.g. a budget spent). First reason
-  // wins.
-  [[nodiscard]] std::unique_ptr<Source> finish(const std::string& reason,
+  // SDP offer -> answer through the source (negotiating kinds). Blocks for the negotiation: call
+  // it off network threads. Errors: the source's; stream_not_found once the stream ended.
+  Result<SdpAnswer> answer(const std::string& offer_sdp);
+  Status end_session(const std::string& session_id);
+  // Records why the stream ends, publishes the final event (unless the source's came first) and
+  // hands back its still running source for the caller to stop (off a network thread: see
+  // SourceReaper); nullptr when it had ended already. With an `error` the stream reads `failed`
+  // with it as last_error (e.g. a budget spent). First reason wins.
+  [[nodiscard]] std::shared_ptr<Source> finish(const std::string& reason,
                                                const std::string& error = {});
   // finish() and stop the source here (joins its thread): for shutdown and the destructor.
   void end(const std::string& reason);
@@ -48,6 +56,12 @@ class Stream {
     return owner_ == owner || owner_ == kOwnerEveryone;
   }
   std::shared_ptr<const FrameStore> store() const { return store_; }
+  Subscription subscribe_events(StreamEventListener listener) {
+    return events_.subscribe(std::move(listener));
+  }
+  Subscription subscribe_frames(std::shared_ptr<FrameConsumer> consumer) {
+    return frames_.subscribe(std::move(consumer));
+  }
 
   StreamStatus status() const;
   bool is_finished() const;   // ended or failed, by us or by the source
@@ -68,8 +82,13 @@ class Stream {
   const int64_t created_at_ms_;
   const size_t byte_cap_;
   std::shared_ptr<FrameStore> store_;
-  SecondKeeper keeper_;  // the source's sink; in front of the store
-  std::unique_ptr<Source> source_;
+  SecondKeeper keeper_;  // in front of the store
+  EventHub events_;
+  FrameHub frames_;
+  StreamSink sink_;      // the source's sink: keeper, then the hubs
+  // Shared so that a negotiation in progress (answer()) keeps it alive past finish(); the
+  // source itself copes with stop() during answer().
+  std::shared_ptr<Source> source_;
 
   mutable std::mutex mu_;
   std::string end_reason_;        // set by end(): "deleted", "expired", "shutdown"

@@ -13,8 +13,9 @@
 namespace sl {
 
 double declared_pixel_rate(const SourceSpec& source) {
-  if (source.type != "test_pattern") return 0;
-  return static_cast<double>(source.width) * source.height * source.fps;
+  const auto* tp = std::get_if<TestPatternSpec>(&source);
+  if (!tp) return 0;
+  return static_cast<double>(tp->width) * tp->height * tp->fps;
 }
 
 namespace {
@@ -25,8 +26,12 @@ Error not_found(const std::string& id) {
 
 }  // namespace
 
-StreamManager::StreamManager(StreamsConfig config, const Clock& clock, Metrics& metrics)
-    : config_(std::move(config)), clock_(clock), registry_(std::make_shared<Registry>()) {
+StreamManager::StreamManager(StreamsConfig config, SourceFactory sources, const Clock& clock,
+                             Metrics& metrics)
+    : config_(std::move(config)),
+      sources_(std::move(sources)),
+      clock_(clock),
+      registry_(std::make_shared<Registry>()) {
   metrics.describe("sightline_stream_frames_received_total", Metrics::Type::counter,
                    "Frames received by the stream since it was created.");
   metrics.describe("sightline_stream_decode_errors_total", Metrics::Type::counter,
@@ -135,11 +140,58 @@ Result<StreamStatus> StreamManager::create(const std::string& owner, const Strea
                               "lower retention_seconds.");
     }
     stream = std::make_shared<Stream>(id, owner, options, config_, clock_);
+    if (Status s = stream->open(sources_); !s.ok()) return s.error();
     registry_->streams.emplace(id, stream);
   }
   stream->start();
-  log::info("streams", "created " + id + " (" + options.source.type + ")");
-  return stream->status();
+  std::optional<SdpAnswer> answer;
+  if (const auto* webrtc = std::get_if<WebRtcSourceSpec>(&options.source)) {
+    auto a = stream->answer(webrtc->offer_sdp);
+    if (!a.ok()) {
+      // The offer was the request: no answer, no stream.
+      {
+        std::lock_guard lk(registry_->mu);
+        registry_->streams.erase(id);
+      }
+      retire(stream, "source_failed", a.error().message);
+      return a.error();
+    }
+    answer = std::move(*a);
+  }
+  log::info("streams", "created " + id + " (" + std::string(source_type(options.source)) + ")");
+  StreamStatus st = stream->status();
+  st.answer = std::move(answer);
+  return st;
+}
+
+Result<SdpAnswer> StreamManager::answer(const std::string& owner, const std::string& id,
+                                        const std::string& offer_sdp) {
+  auto s = find(owner, id);
+  if (!s) return not_found(id);
+  return s->answer(offer_sdp);
+}
+
+Status StreamManager::end_session(const std::string& owner, const std::string& id,
+                                  const std::string& session_id) {
+  auto s = find(owner, id);
+  if (!s) return not_found(id);
+  return s->end_session(session_id);
+}
+
+Result<Subscription> StreamManager::subscribe_events(
+    const std::string& owner, const std::string& id,
+    std::function<void(const SourceEvent&)> listener) {
+  auto s = find(owner, id);
+  if (!s) return not_found(id);
+  return s->subscribe_events(std::move(listener));
+}
+
+Result<Subscription> StreamManager::subscribe_frames(const std::string& owner,
+                                                     const std::string& id,
+                                                     std::shared_ptr<FrameConsumer> consumer) {
+  auto s = find(owner, id);
+  if (!s) return not_found(id);
+  return s->subscribe_frames(std::move(consumer));
 }
 
 std::shared_ptr<Stream> StreamManager::find(const std::string& owner, const std::string& id) const {

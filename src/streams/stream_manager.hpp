@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "core/status.hpp"
+#include "core/subscription.hpp"
 #include "ingest/source.hpp"
 #include "store/frame_store.hpp"
 #include "store/stream_lookup.hpp"
@@ -82,6 +84,8 @@ struct StreamStatus {
   bool lease = false;
   std::optional<int64_t> ttl_seconds;
   std::optional<int64_t> expires_at_ms;
+  // Only in create()'s result, for a source that negotiated with the request's offer (webrtc).
+  std::optional<SdpAnswer> answer;
 };
 
 struct KeepaliveResult {
@@ -95,14 +99,18 @@ class Stream;
 
 class StreamManager final : public StreamLookup {
  public:
-  StreamManager(StreamsConfig config, const Clock& clock, Metrics& metrics);
+  // `sources` builds each stream's source (app/ wires ingest's default_source_factory; tests
+  // inject fakes).
+  StreamManager(StreamsConfig config, SourceFactory sources, const Clock& clock, Metrics& metrics);
   ~StreamManager();
   StreamManager(const StreamManager&) = delete;
   StreamManager& operator=(const StreamManager&) = delete;
 
   // Creates and starts a stream. `id` empty: a random id. Errors: invalid_request (bad options),
   // too_many_streams (per-key limit), quota_exceeded (per-key pixel-rate or byte budget),
-  // invalid_request if the id is taken.
+  // invalid_request if the id is taken, unsupported (no source for the kind), and for a webrtc
+  // source whatever its answer to the offer was (the stream is then not created). Blocks for
+  // that negotiation: call it off network threads.
   Result<StreamStatus> create(const std::string& owner, const StreamOptions& options,
                               const std::string& id = {});
   Result<StreamStatus> status(const std::string& owner, const std::string& id) const;
@@ -110,6 +118,18 @@ class StreamManager final : public StreamLookup {
   // Ends the stream (end_reason "deleted") and forgets it.
   Result<StreamStatus> remove(const std::string& owner, const std::string& id);
   Result<KeepaliveResult> keepalive(const std::string& owner, const std::string& id);
+  // A publisher's SDP offer for a stream whose source negotiates (WHIP). Blocks for the
+  // negotiation. Errors: stream_not_found, the source's (unsupported for other kinds).
+  Result<SdpAnswer> answer(const std::string& owner, const std::string& id,
+                           const std::string& offer_sdp);
+  Status end_session(const std::string& owner, const std::string& id,
+                     const std::string& session_id);
+  // Lifecycle events and frames of a visible stream (contracts: streams/stream_events.hpp).
+  // Errors: stream_not_found.
+  Result<Subscription> subscribe_events(const std::string& owner, const std::string& id,
+                                        std::function<void(const SourceEvent&)> listener);
+  Result<Subscription> subscribe_frames(const std::string& owner, const std::string& id,
+                                        std::shared_ptr<FrameConsumer> consumer);
   // The store of a visible stream, for reference resolution.
   Result<std::shared_ptr<const FrameStore>> store(const std::string& owner,
                                                    const std::string& id) const override;
@@ -136,6 +156,7 @@ class StreamManager final : public StreamLookup {
               const std::string& error = {});
 
   const StreamsConfig config_;
+  const SourceFactory sources_;
   const Clock& clock_;
   std::shared_ptr<Registry> registry_;
   SourceReaper reaper_;

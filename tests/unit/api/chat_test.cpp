@@ -116,7 +116,7 @@ TEST(ChatRequest, VideoUrlsAreFetchedOnlyForBackendsWithoutVideo) {
 struct ChatRouteTest : ::testing::Test {
   SystemClock clock;
   Metrics metrics;
-  StreamManager streams{StreamsConfig{}, clock, metrics};
+  StreamManager streams{StreamsConfig{}, default_source_factory({}), clock, metrics};
   FrameRenderer renderer;
   MediaResolver media{streams, renderer};
   ModelRouter models;
@@ -131,9 +131,7 @@ struct ChatRouteTest : ::testing::Test {
     pipeline = std::make_unique<ApiPipeline>(std::move(r), KeyRing({"sk-a", "sk-b"}),
                                              CorsPolicy(), metrics, clock);
     StreamOptions o;
-    o.source.type = "test_pattern";
-    o.source.width = 64;
-    o.source.height = 64;
+    o.source = TestPatternSpec{.width = 64, .height = 64};
     o.lease = false;
     auto owner = KeyRing({"sk-a"}).authenticate("Bearer sk-a");
     ASSERT_TRUE(owner.ok());

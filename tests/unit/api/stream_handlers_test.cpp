@@ -18,7 +18,7 @@ using testing::run_coro;
 struct StreamHandlersTest : ::testing::Test {
   SystemClock clock;
   Metrics metrics;
-  StreamManager streams{StreamsConfig{}, clock, metrics};
+  StreamManager streams{StreamsConfig{}, default_source_factory({}), clock, metrics};
   FrameRenderer renderer;
   MediaResolver media{streams, renderer};
   std::unique_ptr<ApiPipeline> pipeline;
@@ -78,6 +78,9 @@ TEST_F(StreamHandlersTest, CreateRejectsBadBodies) {
   expect_error(call(http::verb::post, "/v1/streams", R"({"source":{"type":"url","url":7}})"), 400,
                "invalid_request", "source.url");
   expect_error(call(http::verb::post, "/v1/streams", R"({"source":{"type":"webrtc"}})"), 400,
+               "invalid_request", "source.sdp");
+  // A kind this server has no source for: the factory's refusal, a clear 400.
+  expect_error(call(http::verb::post, "/v1/streams", R"({"source":{"type":"whip"}})"), 400,
                "unsupported", "source.type");
 }
 

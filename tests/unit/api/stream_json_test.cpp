@@ -27,22 +27,24 @@ TEST(CreateStreamBody, UrlSourceAndAliases) {
                        R"(","url":"rtsp://cam/x"}})";
     auto r = parse(body.c_str());
     ASSERT_TRUE(r.ok()) << r.error().message;
-    EXPECT_EQ(r->source.type, "url");
-    EXPECT_EQ(r->source.url, "rtsp://cam/x");
+    ASSERT_TRUE(std::holds_alternative<UrlSourceSpec>(r->source));
+    EXPECT_EQ(std::get<UrlSourceSpec>(r->source).url, "rtsp://cam/x");
   }
 }
 
 TEST(CreateStreamBody, TestPatternDefaultsAndValues) {
   auto d = parse(R"({"source":{"type":"test_pattern"}})");
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->source.width, 640);
-  EXPECT_EQ(d->source.height, 360);
-  EXPECT_DOUBLE_EQ(d->source.fps, 30.0);
+  const auto& dt = std::get<TestPatternSpec>(d->source);
+  EXPECT_EQ(dt.width, 640);
+  EXPECT_EQ(dt.height, 360);
+  EXPECT_DOUBLE_EQ(dt.fps, 30.0);
   auto v = parse(R"({"source":{"type":"test_pattern","width":320,"height":240.0,"fps":12.5}})");
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(v->source.width, 320);
-  EXPECT_EQ(v->source.height, 240);
-  EXPECT_DOUBLE_EQ(v->source.fps, 12.5);
+  const auto& vt = std::get<TestPatternSpec>(v->source);
+  EXPECT_EQ(vt.width, 320);
+  EXPECT_EQ(vt.height, 240);
+  EXPECT_DOUBLE_EQ(vt.fps, 12.5);
 }
 
 TEST(CreateStreamBody, DefaultsFromOperator) {
@@ -100,19 +102,27 @@ TEST(CreateStreamBody, ErrorsNameTheField) {
   expect_param(R"({"source":{"type":"test_pattern"},"bogus":1})", "bogus");
 }
 
-TEST(CreateStreamBody, LaterSourceTypesAreUnsupported) {
-  for (const char* t : {"webrtc", "whip", "push"}) {
-    std::string body = std::string(R"({"source":{"type":")") + t + R"("}})";
-    expect_param(body.c_str(), "source.type", ErrorCode::unsupported);
-  }
+TEST(CreateStreamBody, NegotiatingSourcesParse) {
+  auto w = parse(R"({"source":{"type":"webrtc","sdp":"v=0\r\n"}})");
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  EXPECT_EQ(std::get<WebRtcSourceSpec>(w->source).offer_sdp, "v=0\r\n");
+  expect_param(R"({"source":{"type":"webrtc"}})", "source.sdp");
+  expect_param(R"({"source":{"type":"webrtc","sdp":7}})", "source.sdp");
+  auto p = parse(R"({"source":{"type":"whip"}})");
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(std::holds_alternative<WhipSourceSpec>(p->source));
+  expect_param(R"({"source":{"type":"whip","url":"x"}})", "source.url");
+}
+
+TEST(CreateStreamBody, PushSourcesAreUnsupported) {
+  expect_param(R"({"source":{"type":"push"}})", "source.type", ErrorCode::unsupported);
 }
 
 TEST(StreamJson, AllFieldsWithNullsWhileEmpty) {
   StreamStatus s;
   s.id = "abc";
   s.state = "connecting";
-  s.source.type = "url";
-  s.source.url = "rtsp://admin:hunter2@cam/x";
+  s.source = UrlSourceSpec{"rtsp://admin:hunter2@cam/x"};
   s.created_at_ms = 1000;
   s.retention_seconds = 600;
   s.lease = true;
@@ -144,7 +154,7 @@ TEST(StreamJson, LiveValuesAndTestPatternSource) {
   s.state = "ended";
   s.end_reason = "deleted";
   s.last_error = "boom";
-  s.source.type = "test_pattern";
+  s.source = TestPatternSpec{};
   s.first_frame_at_ms = 5;
   s.last_frame_index = 41;
   s.first_available_frame_index = 0;
@@ -157,7 +167,7 @@ TEST(StreamJson, LiveValuesAndTestPatternSource) {
   EXPECT_EQ(o.at("first_available_frame_index").as_int64(), 0);
   EXPECT_EQ(o.at("source").at("width").as_int64(), 640);
   EXPECT_EQ(o.at("source").at("fps").as_int64(), 30);
-  s.source.fps = 12.5;
+  std::get<TestPatternSpec>(s.source).fps = 12.5;
   EXPECT_DOUBLE_EQ(stream_to_json(s).at("source").at("fps").as_double(), 12.5);
   EXPECT_FALSE(o.at("source").as_object().contains("url"));
   EXPECT_TRUE(o.at("ttl_seconds").is_null());
@@ -168,6 +178,20 @@ TEST(StreamJson, Keepalive) {
   auto o = keepalive_to_json(KeepaliveResult{"s", 10, 300, 5});
   EXPECT_EQ(o.size(), 4u);
   EXPECT_EQ(o.at("expires_at_ms").as_int64(), 10);
+}
+
+TEST(StreamJson, WebRtcAnswerOnlyWhenCreated) {
+  StreamStatus s;
+  s.id = "cam";
+  s.state = "connecting";
+  s.source = WebRtcSourceSpec{"offer"};
+  EXPECT_FALSE(stream_to_json(s).contains("webrtc"));
+  s.answer = SdpAnswer{"v=0 answer", "sess"};
+  auto o = stream_to_json(s);
+  EXPECT_EQ(o.at("webrtc").at("type").as_string(), "answer");
+  EXPECT_EQ(o.at("webrtc").at("sdp").as_string(), "v=0 answer");
+  EXPECT_EQ(o.at("source").at("type").as_string(), "webrtc");
+  EXPECT_FALSE(o.at("source").as_object().contains("sdp"));  // the offer is not echoed
 }
 
 }  // namespace

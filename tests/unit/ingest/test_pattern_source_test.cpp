@@ -26,12 +26,11 @@ TEST(TestPatternImage, CarriesBarcodeAtAnySize) {
 TEST(TestPatternSource, FramesCountUpWithBarcodes) {
   RecordingSink sink;
   SystemClock clock;
-  SourceSpec spec;
-  spec.type = "test_pattern";
+  TestPatternSpec spec;
   spec.width = 320;
   spec.height = 240;
   spec.fps = 60;
-  auto source = make_source(spec, IngestOptions{}, sink, clock);
+  auto source = std::make_unique<TestPatternSource>(spec, sink, clock);
   ASSERT_NE(source, nullptr);
   source->start();
   ASSERT_TRUE(sink.wait_until([](const RecordingSink& s) { return s.frames().size() >= 70; }));
@@ -66,12 +65,11 @@ TEST(TestPatternSource, FramesCountUpWithBarcodes) {
 TEST(TestPatternSource, PacketsDecodeToTheSameBarcodes) {
   RecordingSink sink;
   SystemClock clock;
-  SourceSpec spec;
-  spec.type = "test_pattern";
+  TestPatternSpec spec;
   spec.width = 160;
   spec.height = 120;
   spec.fps = 100;
-  auto source = make_source(spec, IngestOptions{}, sink, clock);
+  auto source = std::make_unique<TestPatternSource>(spec, sink, clock);
   source->start();
   ASSERT_TRUE(sink.wait_until([](const RecordingSink& s) { return s.packets().size() >= 10; }));
   source->stop();
@@ -89,12 +87,11 @@ TEST(TestPatternSource, PacketsDecodeToTheSameBarcodes) {
 TEST(TestPatternSource, StopIsIdempotentAndWorksBeforeStart) {
   RecordingSink sink;
   SystemClock clock;
-  SourceSpec spec;
-  spec.type = "test_pattern";
+  TestPatternSpec spec;
   spec.width = 64;
   spec.height = 64;
   spec.fps = 1;
-  auto source = make_source(spec, IngestOptions{}, sink, clock);
+  auto source = std::make_unique<TestPatternSource>(spec, sink, clock);
   source->stop();
   source->start();
   ASSERT_TRUE(sink.wait_until([](const RecordingSink& s) { return !s.frames().empty(); }));

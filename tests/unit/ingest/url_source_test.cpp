@@ -44,12 +44,7 @@ IngestOptions fast_retry_options() {
   return o;
 }
 
-SourceSpec url_spec(const std::string& url) {
-  SourceSpec s;
-  s.type = "url";
-  s.url = url;
-  return s;
-}
+UrlSourceSpec url_spec(const std::string& url) { return UrlSourceSpec{url}; }
 
 class UrlSourceFile : public ::testing::Test {
  protected:

@@ -27,12 +27,7 @@ class ValidateSource : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Status url(const std::string& u, const std::string& type = "url") {
-    SourceSpec s;
-    s.type = type;
-    s.url = u;
-    return validate_source(s, options_);
-  }
+  Status url(const std::string& u) { return validate_source(UrlSourceSpec{u}, options_); }
 
   fs::path dir_;
   IngestOptions options_;
@@ -52,8 +47,6 @@ TEST_F(ValidateSource, AcceptsEveryNetworkScheme) {
                         "RTSP://user:pass@cam/stream?x=1"}) {
     EXPECT_TRUE(url(u).ok()) << u;
   }
-  EXPECT_TRUE(url("rtsp://cam/x", "rtsp").ok());
-  EXPECT_TRUE(url("https://h/x.m3u8", "hls").ok());
 }
 
 TEST_F(ValidateSource, RejectsBadUrls) {
@@ -102,8 +95,7 @@ TEST_F(ValidateSource, FilesDisabledWithoutRoot) {
 }
 
 TEST_F(ValidateSource, TestPatternSizes) {
-  SourceSpec s;
-  s.type = "test_pattern";
+  TestPatternSpec s;
   s.width = 640;
   s.height = 360;
   s.fps = 30;
@@ -116,7 +108,7 @@ TEST_F(ValidateSource, TestPatternSizes) {
   EXPECT_TRUE(validate_source(s, options_).ok());
 
   auto with = [&](int w, int h, double fps) {
-    SourceSpec t = s;
+    TestPatternSpec t = s;
     t.width = w;
     t.height = h;
     t.fps = fps;
@@ -133,14 +125,27 @@ TEST_F(ValidateSource, TestPatternSizes) {
   expect_invalid(with(640, 360, std::nan("")), "source.fps");
 }
 
-TEST_F(ValidateSource, UnknownTypes) {
-  SourceSpec s;
-  s.type = "carrier_pigeon";
-  expect_invalid(validate_source(s, options_), "source.type");
-  s.type = "webrtc";
-  Status w = validate_source(s, options_);
-  ASSERT_FALSE(w.ok());
-  EXPECT_EQ(w.error().param, "source.type");
+TEST_F(ValidateSource, NegotiatingKindsAreTheFactorysToRefuse) {
+  // Whether this build has a WebRTC source is the factory's answer, not validation's.
+  EXPECT_TRUE(validate_source(WebRtcSourceSpec{"v=0"}, options_).ok());
+  EXPECT_TRUE(validate_source(WhipSourceSpec{}, options_).ok());
+}
+
+TEST_F(ValidateSource, DefaultFactoryRefusesKindsItHasNoSourceFor) {
+  struct NullSink final : MediaSink {
+    uint64_t on_packet(const Packet&) override { return 0; }
+    int64_t on_frame(const FrameArrival&) override { return 0; }
+    void on_source_event(const SourceEvent&) override {}
+    void on_decode_error() override {}
+    void on_reconnect() override {}
+  } sink;
+  SystemClock clock;
+  auto factory = default_source_factory(options_);
+  auto made = factory(WhipSourceSpec{}, sink, clock);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.error().code, ErrorCode::unsupported);
+  EXPECT_EQ(made.error().param, "source.type");
+  EXPECT_TRUE(factory(TestPatternSpec{}, sink, clock).ok());
 }
 
 }  // namespace

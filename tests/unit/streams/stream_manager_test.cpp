@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/metrics.hpp"
+#include "fakes/fake_source.hpp"
 #include "fakes/manual_clock.hpp"
 
 namespace sl {
@@ -13,17 +14,13 @@ namespace {
 
 StreamOptions closed_port_source() {
   StreamOptions o;
-  o.source.type = "url";
-  o.source.url = "rtmp://127.0.0.1:1/live/none";  // nothing listens on port 1
+  o.source = UrlSourceSpec{"rtmp://127.0.0.1:1/live/none"};  // nothing listens on port 1
   return o;
 }
 
 StreamOptions tiny_pattern() {
   StreamOptions o;
-  o.source.type = "test_pattern";
-  o.source.width = 64;
-  o.source.height = 64;
-  o.source.fps = 30;
+  o.source = TestPatternSpec{.width = 64, .height = 64, .fps = 30};
   o.lease = false;
   return o;
 }
@@ -48,7 +45,7 @@ bool wait_for(const std::function<bool()>& cond, int ms = 5000) {
 TEST(StreamManager, CreateGetListDeleteWithOwnership) {
   testing::ManualClock clock;
   Metrics metrics;
-  StreamManager mgr(small_config(), clock, metrics);
+  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
   auto a = mgr.create("key-a", closed_port_source());
   ASSERT_TRUE(a.ok()) << a.error().message;
   // The source thread may already have failed its first attempt (port 1 refuses at once).
@@ -75,7 +72,7 @@ TEST(StreamManager, CreateGetListDeleteWithOwnership) {
 TEST(StreamManager, EveryoneStreamIsVisibleToAllKeys) {
   testing::ManualClock clock;
   Metrics metrics;
-  StreamManager mgr(small_config(), clock, metrics);
+  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
   auto demo = mgr.create(kOwnerEveryone, tiny_pattern(), "demo");
   ASSERT_TRUE(demo.ok());
   EXPECT_EQ(demo->id, "demo");
@@ -87,7 +84,7 @@ TEST(StreamManager, EveryoneStreamIsVisibleToAllKeys) {
 TEST(StreamManager, PerKeyLimitCountsLiveStreams) {
   testing::ManualClock clock;
   Metrics metrics;
-  StreamManager mgr(small_config(), clock, metrics);
+  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
   auto s1 = mgr.create("k", closed_port_source());
   auto s2 = mgr.create("k", closed_port_source());
   ASSERT_TRUE(s1.ok() && s2.ok());
@@ -102,7 +99,7 @@ TEST(StreamManager, PerKeyLimitCountsLiveStreams) {
 TEST(StreamManager, RejectsBadOptions) {
   testing::ManualClock clock;
   Metrics metrics;
-  StreamManager mgr(small_config(), clock, metrics);
+  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
   auto o = closed_port_source();
   o.retention_seconds = 0;
   auto r = mgr.create("k", o);
@@ -114,7 +111,7 @@ TEST(StreamManager, RejectsBadOptions) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().param, "lease.ttl_seconds");
   o = closed_port_source();
-  o.source.url = "gopher://127.0.0.1/x";
+  o.source = UrlSourceSpec{"gopher://127.0.0.1/x"};
   r = mgr.create("k", o);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::invalid_request);
@@ -124,7 +121,7 @@ TEST(StreamManager, RejectsBadOptions) {
 TEST(StreamManager, LeaseExpiresUnlessKeptAliveThenLingersAndIsForgotten) {
   testing::ManualClock clock;
   Metrics metrics;
-  StreamManager mgr(small_config(), clock, metrics);
+  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
   auto o = closed_port_source();
   o.ttl_seconds = 5;
   auto s = mgr.create("k", o);
@@ -151,7 +148,7 @@ TEST(StreamManager, LeaseExpiresUnlessKeptAliveThenLingersAndIsForgotten) {
 TEST(StreamManager, KeepaliveWithoutLeaseIsInvalid) {
   testing::ManualClock clock;
   Metrics metrics;
-  StreamManager mgr(small_config(), clock, metrics);
+  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
   auto o = closed_port_source();
   o.lease = false;
   auto s = mgr.create("k", o);
@@ -165,7 +162,7 @@ TEST(StreamManager, KeepaliveWithoutLeaseIsInvalid) {
 TEST(StreamManager, TestPatternBecomesActiveAndReportsMetrics) {
   SystemClock clock;
   Metrics metrics;
-  StreamManager mgr(small_config(), clock, metrics);
+  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
   auto s = mgr.create("k", tiny_pattern());
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE(wait_for([&] {
@@ -181,6 +178,180 @@ TEST(StreamManager, TestPatternBecomesActiveAndReportsMetrics) {
   EXPECT_NE(text.find("sightline_stream_buffer_bytes{stream=\"" + s->id + "\"}"), std::string::npos);
   mgr.stop_all();
   EXPECT_EQ(mgr.status("k", s->id)->state, "ended");
+}
+
+// A listener that records what it sees (events arrive on the thread that caused them).
+struct EventLog {
+  std::mutex mu;
+  std::vector<SourceEvent> seen;
+  std::function<void(const SourceEvent&)> listener() {
+    return [this](const SourceEvent& e) {
+      std::lock_guard lk(mu);
+      seen.push_back(e);
+    };
+  }
+  std::vector<SourceEvent> get() {
+    std::lock_guard lk(mu);
+    return seen;
+  }
+};
+
+StreamOptions whip_options() {
+  StreamOptions o;
+  o.source = WhipSourceSpec{};
+  o.lease = false;
+  return o;
+}
+
+TEST(StreamManager, InjectedSourceFactoryAndLifecycleEvents) {
+  testing::ManualClock clock;
+  Metrics metrics;
+  testing::FakeSourceFactory fakes;
+  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+  auto s = mgr.create("k", whip_options());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(fakes.made(), 1u);
+  auto src = fakes.last();
+  EXPECT_TRUE(src.state().started);
+
+  EventLog log;
+  auto sub = mgr.subscribe_events("k", s->id, log.listener());
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(mgr.subscribe_events("other-key", s->id, log.listener()).error().code,
+            ErrorCode::stream_not_found);
+  src.event(SourceState::active);
+  ASSERT_TRUE(mgr.remove("k", s->id).ok());
+  src.event(SourceState::ended, "", "source_ended");  // after the final one: dropped
+  auto seen = log.get();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].state, SourceState::active);
+  EXPECT_EQ(seen[1].state, SourceState::ended);
+  EXPECT_EQ(seen[1].end_reason, "deleted");
+}
+
+TEST(StreamManager, TheSourcesOwnEndIsTheOneFinalEvent) {
+  testing::ManualClock clock;
+  Metrics metrics;
+  testing::FakeSourceFactory fakes;
+  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+  auto s = mgr.create("k", whip_options());
+  ASSERT_TRUE(s.ok());
+  EventLog log;
+  auto sub = mgr.subscribe_events("k", s->id, log.listener());
+  fakes.last().event(SourceState::failed, "peer vanished", "source_lost");
+  ASSERT_TRUE(mgr.remove("k", s->id).ok());
+  auto seen = log.get();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].state, SourceState::failed);
+  EXPECT_EQ(seen[0].end_reason, "source_lost");
+}
+
+TEST(StreamManager, SubscribingToAnEndedStreamDeliversItsEndAtOnce) {
+  testing::ManualClock clock;
+  Metrics metrics;
+  testing::FakeSourceFactory fakes;
+  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+  auto o = whip_options();
+  o.lease = true;
+  o.ttl_seconds = 1;
+  auto s = mgr.create("k", o);
+  ASSERT_TRUE(s.ok());
+  clock.advance(2000);
+  mgr.tick();
+  EventLog log;
+  auto sub = mgr.subscribe_events("k", s->id, log.listener());
+  ASSERT_TRUE(sub.ok());
+  auto seen = log.get();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].end_reason, "expired");
+}
+
+struct IndexRecorder final : FrameConsumer {
+  std::mutex mu;
+  std::vector<int64_t> indices;
+  void on_frame(int64_t index, const FrameArrival&) override {
+    std::lock_guard lk(mu);
+    indices.push_back(index);
+  }
+};
+
+TEST(StreamManager, FrameConsumersSeeIndexedFramesUntilUnsubscribed) {
+  testing::ManualClock clock;
+  Metrics metrics;
+  testing::FakeSourceFactory fakes;
+  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+  auto s = mgr.create("k", whip_options());
+  ASSERT_TRUE(s.ok());
+  auto src = fakes.last();
+  auto a = std::make_shared<IndexRecorder>();
+  auto b = std::make_shared<IndexRecorder>();
+  auto sub_a = mgr.subscribe_frames("k", s->id, a);
+  auto sub_b = mgr.subscribe_frames("k", s->id, b);
+  ASSERT_TRUE(sub_a.ok() && sub_b.ok());
+  EXPECT_EQ(src.frame(0), 0);
+  EXPECT_EQ(src.frame(33), 1);
+  sub_b->reset();
+  EXPECT_EQ(src.frame(66), 2);
+  EXPECT_EQ(a->indices, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(b->indices, (std::vector<int64_t>{0, 1}));
+  // The store got them too: the consumers are beside it, not instead of it.
+  EXPECT_EQ(mgr.status("k", s->id)->last_frame_index, 2);
+}
+
+TEST(StreamManager, WebRtcCreateAnswersTheOfferOrCreatesNothing) {
+  testing::ManualClock clock;
+  Metrics metrics;
+  testing::FakeSourceFactory fakes;
+  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+  StreamOptions o;
+  o.source = WebRtcSourceSpec{"v=0 offer"};
+  auto s = mgr.create("k", o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE(s->answer.has_value());
+  EXPECT_EQ(s->answer->sdp, "answer-to:v=0 offer");
+  EXPECT_FALSE(mgr.status("k", s->id)->answer.has_value());  // only in create's result
+
+  fakes.refuse_next_offer(make_error(ErrorCode::unsupported, "no video codec in common"));
+  auto refused = mgr.create("k", o, "refused");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "no video codec in common");
+  EXPECT_FALSE(mgr.status("k", "refused").ok());
+  auto refused_source = fakes.last();
+  EXPECT_TRUE(wait_for([&] {  // stopped on the reaper's thread
+    std::lock_guard lk(refused_source.state().mu);
+    return refused_source.state().stopped;
+  }));
+}
+
+TEST(StreamManager, WhipOffersAndSessionEndsReachTheSource) {
+  testing::ManualClock clock;
+  Metrics metrics;
+  testing::FakeSourceFactory fakes;
+  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+  auto s = mgr.create("k", whip_options());
+  ASSERT_TRUE(s.ok());
+  auto a = mgr.answer("k", s->id, "offer-1");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->session_id, "session-1");
+  EXPECT_TRUE(mgr.end_session("k", s->id, a->session_id).ok());
+  EXPECT_EQ(fakes.last().state().ended_sessions, std::vector<std::string>{"session-1"});
+  EXPECT_EQ(mgr.answer("k2", s->id, "x").error().code, ErrorCode::stream_not_found);
+  // A url source does not negotiate.
+  testing::ManualClock c2;
+  StreamManager real(small_config(), default_source_factory({}), c2, metrics);
+  auto u = real.create("k", closed_port_source());
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(real.answer("k", u->id, "x").error().code, ErrorCode::unsupported);
+}
+
+TEST(StreamManager, UnsupportedKindsAreRefusedByTheFactory) {
+  testing::ManualClock clock;
+  Metrics metrics;
+  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
+  auto r = mgr.create("k", whip_options());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::unsupported);
+  EXPECT_TRUE(mgr.list("k").empty());
 }
 
 }  // namespace
