@@ -138,17 +138,40 @@ struct Clip {
   ResolvedReference media;
 };
 
+// Decoded pictures a clip may hold at once to skip the JPEG round trip (docs/design.md: a
+// 512-frame 1080p clip would be 1.5 GB of pictures; past this it goes through JPEGs, decoded
+// one at a time).
+constexpr int64_t kMaxClipPictureBytes = 128ll << 20;
+
 // Resolves, renders and encodes a clip; blocking, so it runs on the media executor.
 Result<Clip> build_clip(const StreamRouteDeps& d, const OvsRef& ref, const std::string& owner,
                         int64_t now_ms) {
+  auto located = d.media->locate(ref, owner, now_ms, "query", d.max_clip_frames);
+  if (!located.ok()) return located.error();
   RenderOptions options;
   options.max_pixels = ref.max_pixels;
-  auto resolved = d.media->resolve(ref, owner, now_ms, options, "query", d.max_clip_frames);
+  const StoreStats stats = located->store->stats();
+  int64_t pixels = static_cast<int64_t>(stats.width) * stats.height;
+  if (ref.max_pixels) pixels = std::min(pixels, *ref.max_pixels);
+  const auto frames = static_cast<int64_t>(located->resolution.frames.size());
+  if (pixels > 0 && frames * pixels * 3 / 2 <= kMaxClipPictureBytes)
+    options.form = FrameForm::picture;  // H.264 -> YUV -> H.264, no JPEG in between
+  auto resolved = d.media->render(ref, *located, options, "query");
   if (!resolved.ok()) return resolved.error();
-  std::vector<TimedJpeg> jpegs;
-  jpegs.reserve(resolved->frames.size());
-  for (const RenderedFrame& f : resolved->frames) jpegs.push_back(TimedJpeg{f.jpeg, f.timestamp_ms});
-  auto mp4 = jpegs_to_mp4(jpegs);
+  Result<Bytes> mp4 = make_error(ErrorCode::internal, "clip: not encoded");
+  if (options.form == FrameForm::picture) {
+    std::vector<TimedPicture> pictures;
+    pictures.reserve(resolved->frames.size());
+    for (RenderedFrame& f : resolved->frames)
+      pictures.push_back(TimedPicture{std::move(f.picture), f.timestamp_ms});
+    mp4 = pictures_to_mp4(pictures);
+  } else {
+    std::vector<TimedJpeg> jpegs;
+    jpegs.reserve(resolved->frames.size());
+    for (const RenderedFrame& f : resolved->frames)
+      jpegs.push_back(TimedJpeg{f.jpeg, f.timestamp_ms});
+    mp4 = jpegs_to_mp4(jpegs);
+  }
   if (!mp4.ok()) return mp4.error();
   return Clip{std::move(*mp4), std::move(*resolved)};
 }

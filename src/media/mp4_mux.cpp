@@ -1,6 +1,7 @@
 #include "media/mp4_mux.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -316,45 +317,70 @@ Result<Bytes> mux_mp4(const CodecConfig& config, const std::vector<Packet>& pack
   return move_moov_first(std::move(file.data));
 }
 
-Result<Bytes> jpegs_to_mp4(const std::vector<TimedJpeg>& frames, const ClipEncodeOptions& options) {
-  if (frames.empty()) return make_error(ErrorCode::internal, "clip: no frames");
-  for (const TimedJpeg& f : frames) {
-    if (!f.jpeg) return make_error(ErrorCode::internal, "clip: frame without JPEG");
-  }
-  auto first = decode_jpeg(*frames.front().jpeg);
+namespace {
+
+// Encodes `count` pictures that `picture(i)` produces in order (so a caller may decode each one
+// only when it is needed) and muxes them.
+Result<Bytes> encode_clip(size_t count, const std::function<Result<VideoImage>(size_t)>& picture,
+                          const std::function<int64_t(size_t)>& timestamp_ms,
+                          const ClipEncodeOptions& options) {
+  if (count == 0) return make_error(ErrorCode::internal, "clip: no frames");
+  auto first = picture(0);
   if (!first) return first.error();
   const int width = std::max(2, first->width & ~1);
   const int height = std::max(2, first->height & ~1);
 
-  const int64_t t0 = frames.front().timestamp_ms;
-  const int64_t span_ms = std::max<int64_t>(frames.back().timestamp_ms - t0, 1);
+  const int64_t t0 = timestamp_ms(0);
+  const int64_t span_ms = std::max<int64_t>(timestamp_ms(count - 1) - t0, 1);
   EncoderOptions eo;
   eo.width = width;
   eo.height = height;
-  eo.fps = frames.size() > 1
-               ? std::clamp(static_cast<double>(frames.size() - 1) * 1000.0 / static_cast<double>(span_ms), 0.1, 120.0)
-               : 1.0;
-  eo.gop = options.gop > 0 ? options.gop : static_cast<int>(std::min<size_t>(frames.size(), 600));
+  eo.fps = count > 1 ? std::clamp(static_cast<double>(count - 1) * 1000.0 /
+                                      static_cast<double>(span_ms),
+                                  0.1, 120.0)
+                     : 1.0;
+  eo.gop = options.gop > 0 ? options.gop : static_cast<int>(std::min<size_t>(count, 600));
   eo.codec = options.codec;
   auto encoder = Encoder::create(eo);
   if (!encoder) return encoder.error();
 
   std::vector<Packet> packets;
-  packets.reserve(frames.size());
+  packets.reserve(count);
   int64_t prev_pts = -1;
-  for (size_t i = 0; i < frames.size(); ++i) {
-    Result<VideoImage> image = i == 0 ? std::move(first) : decode_jpeg(*frames[i].jpeg);
+  for (size_t i = 0; i < count; ++i) {
+    Result<VideoImage> image = i == 0 ? std::move(first) : picture(i);
     if (!image) return image.error();
     if (image->width != width || image->height != height) {
       image = scale_image(*image, width, height);
       if (!image) return image.error();
     }
-    const int64_t pts = std::max(frames[i].timestamp_ms - t0, prev_pts + 1);
+    const int64_t pts = std::max(timestamp_ms(i) - t0, prev_pts + 1);
     prev_pts = pts;
     if (Status s = (*encoder)->encode(*image, pts, packets); !s) return s.error();
   }
   if (packets.empty()) return make_error(ErrorCode::internal, "clip: encoder produced no packets");
   return mux_mp4(*(*encoder)->config(), packets);
+}
+
+}  // namespace
+
+Result<Bytes> pictures_to_mp4(const std::vector<TimedPicture>& frames,
+                              const ClipEncodeOptions& options) {
+  for (const TimedPicture& f : frames) {
+    if (!f.picture.valid()) return make_error(ErrorCode::internal, "clip: frame without picture");
+  }
+  return encode_clip(
+      frames.size(), [&](size_t i) -> Result<VideoImage> { return frames[i].picture; },
+      [&](size_t i) { return frames[i].timestamp_ms; }, options);
+}
+
+Result<Bytes> jpegs_to_mp4(const std::vector<TimedJpeg>& frames, const ClipEncodeOptions& options) {
+  for (const TimedJpeg& f : frames) {
+    if (!f.jpeg) return make_error(ErrorCode::internal, "clip: frame without JPEG");
+  }
+  return encode_clip(
+      frames.size(), [&](size_t i) { return decode_jpeg(*frames[i].jpeg); },
+      [&](size_t i) { return frames[i].timestamp_ms; }, options);
 }
 
 Result<Mp4Info> probe_mp4(const Bytes& bytes) {

@@ -29,9 +29,17 @@ struct ClipEncodeOptions {
   int gop = 0;                 // keyframe interval in frames; 0 = one keyframe per clip
 };
 
-// Decodes each JPEG, brings every picture to the first one's size (rounded down to even),
-// encodes them with pts = timestamp - first timestamp (strictly increasing; ties are nudged by
-// 1 ms) and muxes the result. At least one frame is required.
+struct TimedPicture {
+  VideoImage picture;
+  int64_t timestamp_ms = 0;  // any clock; the clip starts at the first frame's time
+};
+
+// Brings every picture to the first one's size (rounded down to even), encodes them with
+// pts = timestamp - first timestamp (strictly increasing; ties are nudged by 1 ms) and muxes the
+// result. At least one frame is required.
+Result<Bytes> pictures_to_mp4(const std::vector<TimedPicture>& frames,
+                              const ClipEncodeOptions& options = {});
+// The same from JPEGs (decoded one at a time, so only one picture is in memory at once).
 Result<Bytes> jpegs_to_mp4(const std::vector<TimedJpeg>& frames,
                            const ClipEncodeOptions& options = {});
 

@@ -67,10 +67,25 @@ SharedBytes cache(const FrameStore& store, int64_t index, uint64_t key, SharedBy
   return cached ? cached : jpeg;
 }
 
-// Scales (when max_pixels asks for it), encodes and caches one picture.
+// Scales (when max_pixels asks for it), encodes and caches one picture; or, for
+// FrameForm::picture, hands the (scaled) picture itself over.
 Status render_picture(const FrameStore& store, const VideoImage& image,
                       const RenderOptions& options, RenderedFrame& out) {
   const auto [w, h] = output_size(image.width, image.height, options);
+  if (options.form == FrameForm::picture) {
+    out.width = w;
+    out.height = h;
+    if (w == image.width && h == image.height) {
+      out.picture = image;  // shares the decoder's (or the store's) planes
+      return Status();
+    }
+    auto scaled = scale_image(image, w, h);
+    if (!scaled.ok()) {
+      return internal("frame " + std::to_string(out.index) + ": " + scaled.error().message);
+    }
+    out.picture = std::move(*scaled);
+    return Status();
+  }
   const uint64_t key = rendition_key(w, h, options.jpeg_quality);
   out.width = w;
   out.height = h;
@@ -190,7 +205,7 @@ Result<std::vector<RenderedFrame>> FrameRenderer::render(const FrameStore& store
     RenderedFrame& f = out[i];
     f.index = frames[i].index;
     f.timestamp_ms = frames[i].timestamp_ms;
-    if (stats.width > 0 && stats.height > 0) {
+    if (options.form == FrameForm::jpeg && stats.width > 0 && stats.height > 0) {
       const auto [w, h] = output_size(stats.width, stats.height, options);
       if ((f.jpeg = store.rendition(f.index, rendition_key(w, h, options.jpeg_quality)))) {
         f.width = w;
@@ -213,7 +228,9 @@ Result<std::vector<RenderedFrame>> FrameRenderer::render(const FrameStore& store
         it = std::prev(gops.end());
       }
     }
-    if (it != gops.end() && pass_through(store, it->gop, options, f)) continue;
+    if (options.form == FrameForm::jpeg && it != gops.end() &&
+        pass_through(store, it->gop, options, f))
+      continue;
     if (auto image = store.decoded(f.index)) {
       Status s = render_picture(store, *image, options, f);
       if (!s.ok()) return s.error();

@@ -125,6 +125,33 @@ TEST(FrameRenderer, RendersOldFramesByRedecodingTheirGop) {
   }
 }
 
+TEST(FrameRenderer, PictureFormHandsOverDecodedPicturesWithoutJpegs) {
+  Fed fed = feed("h264", 40, 3);
+  // Make JPEG renditions exist first: the picture form must not use them (they are lossy).
+  ASSERT_TRUE(FrameRenderer().render(*fed.store, records(*fed.store, {13}), RenderOptions{}).ok());
+  auto recs = records(*fed.store, {13, 0, 39, 5});
+  RenderOptions opts;
+  opts.form = FrameForm::picture;
+  auto r = FrameRenderer().render(*fed.store, recs, opts);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    const RenderedFrame& f = (*r)[i];
+    EXPECT_FALSE(f.jpeg) << f.index;
+    ASSERT_TRUE(f.picture.valid()) << f.index;
+    EXPECT_EQ(f.picture.width, kWidth);
+    EXPECT_EQ(read_barcode(f.picture), recs[i].index);
+  }
+  opts.max_pixels = 128 * 96;
+  auto small = FrameRenderer().render(*fed.store, records(*fed.store, {4, 39}), opts);
+  ASSERT_TRUE(small.ok()) << small.error().message;
+  for (const RenderedFrame& f : *small) {
+    EXPECT_EQ(f.picture.width, 128);
+    EXPECT_EQ(f.picture.height, 96);
+    EXPECT_EQ(f.width, 128);
+  }
+  EXPECT_EQ(read_barcode((*small)[0].picture), 4);
+}
+
 TEST(FrameRenderer, MatchesPicturesByPositionWithoutPts) {
   Fed fed = feed("h264", 20, 1, /*with_pts=*/false);
   auto recs = records(*fed.store, {3, 7, 12});
