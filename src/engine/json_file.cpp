@@ -1,0 +1,26 @@
+#include "engine/json_file.hpp"
+
+#include <boost/json/parse.hpp>
+#include <fstream>
+#include <sstream>
+
+namespace sl::engine {
+
+Result<std::string> read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::not_found, path.string() + ": file not found");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result<boost::json::value> read_json_file(const std::filesystem::path& path) {
+  auto text = read_text_file(path);
+  if (!text.ok()) return text.error();
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(*text, ec);
+  if (ec) return make_error(ErrorCode::invalid_request, path.string() + ": not valid JSON (" + ec.message() + ")");
+  return v;
+}
+
+}  // namespace sl::engine
