@@ -12,8 +12,6 @@
 namespace sl::api {
 namespace {
 
-constexpr const char* kRequests = "http_requests_total";
-constexpr const char* kDuration = "http_request_duration_seconds";
 constexpr const char* kUnmatched = "unmatched";
 
 std::string header(const Request& req, http::field f) {
@@ -26,12 +24,7 @@ std::string header(const Request& req, http::field f) {
 ApiPipeline::ApiPipeline(Router router, KeyRing keys, CorsPolicy cors, Metrics& metrics,
                          const Clock& clock)
     : router_(std::move(router)), keys_(std::move(keys)), cors_(std::move(cors)),
-      metrics_(metrics), clock_(clock) {
-  metrics_.describe(kRequests, Metrics::Type::counter,
-                    "HTTP requests answered, by route pattern, method and status.");
-  metrics_.describe(kDuration, Metrics::Type::histogram,
-                    "Time from request header to the end of the handler, by route pattern.");
-}
+      metrics_(std::make_unique<RequestMetrics>(metrics)), clock_(clock) {}
 
 Handler ApiPipeline::handler() const {
   return [this](Request& req, ResponseWriter& w) { return handle(req, w); };
@@ -58,17 +51,12 @@ asio::awaitable<void> ApiPipeline::handle(Request& req, ResponseWriter& writer) 
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::string status =
-      writer.started() ? std::to_string(writer.status()) : std::string("499");
-  metrics_.counter_add(kRequests,
-                       {{"route", route_label},
-                        {"method", std::string(http::to_string(req.method()))},
-                        {"status", status}});
-  metrics_.observe(kDuration, {{"route", route_label}}, seconds);
+  const int status = writer.started() ? static_cast<int>(writer.status()) : 499;
+  metrics_->record(route_label, req.method(), status, seconds);
   if (log::level() <= log::Level::debug)
     log::debug("http", std::string(http::to_string(req.method())) + " " + req.path + " " +
-                           status + " " + std::to_string(clock_.steady_ms() - start) + "ms " +
-                           req.request_id);
+                           std::to_string(status) + " " +
+                           std::to_string(clock_.steady_ms() - start) + "ms " + req.request_id);
 }
 
 asio::awaitable<void> ApiPipeline::dispatch(Request& req, ResponseWriter& writer,

@@ -9,6 +9,7 @@
 #include "api/auth.hpp"
 #include "api/cors.hpp"
 #include "api/http_types.hpp"
+#include "api/request_metrics.hpp"
 #include "api/router.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
@@ -30,7 +31,8 @@ class ApiPipeline {
   Router router_;
   KeyRing keys_;
   CorsPolicy cors_;
-  Metrics& metrics_;
+  // unique_ptr: the pipeline is movable, the metrics cache (a shared_mutex) is not.
+  std::unique_ptr<RequestMetrics> metrics_;
   const Clock& clock_;
 };
 

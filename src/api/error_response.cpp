@@ -1,29 +1,16 @@
 #include "api/error_response.hpp"
 
+#include "core/json_read.hpp"
+
 #include <cmath>
 #include "core/json_text.hpp"
 
 #include <boost/json/serialize.hpp>
-#include <boost/json/stream_parser.hpp>
 
 namespace sl::api {
 namespace {
 
 // The parser's depth limit (32 by default) bounds this recursion.
-bool has_non_finite(const boost::json::value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::double_: return !std::isfinite(v.get_double());
-    case boost::json::kind::array:
-      for (const auto& e : v.get_array())
-        if (has_non_finite(e)) return true;
-      return false;
-    case boost::json::kind::object:
-      for (const auto& kv : v.get_object())
-        if (has_non_finite(kv.value())) return true;
-      return false;
-    default: return false;
-  }
-}
 constexpr size_t kMaxErrorMessageBytes = 1024;
 constexpr size_t kMaxErrorParamBytes = 256;
 }  // namespace
@@ -94,25 +81,14 @@ Result<boost::json::object> parse_json_object(std::string_view body) {
   if (body.empty())
     return make_error(ErrorCode::invalid_request,
                       "The request body is empty; expected a JSON object.");
-  boost::json::stream_parser parser;
-  boost::system::error_code ec;
-  size_t used = parser.write(body.data(), body.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (ec) {
+  auto v = read_json(body);
+  if (!v.ok())
     return make_error(ErrorCode::invalid_request,
-                      "We could not parse the JSON body of your request: " + ec.message() +
-                          " (at byte " + std::to_string(used) + ").");
-  }
-  boost::json::value v = parser.release();
-  if (!v.is_object())
-    return make_error(ErrorCode::invalid_request,
-                      "The request body must be a JSON object.");
-  // Boost.JSON reads an out-of-range number such as 1e999 as infinity; JSON has no infinity, so
-  // passing it on would silently change the client's value (found by fuzz/chat_json_fuzz).
-  if (has_non_finite(v))
-    return make_error(ErrorCode::invalid_request,
-                      "The request body holds a number out of range (e.g. 1e999).");
-  return std::move(v.as_object());
+                      "We could not parse the JSON body of your request: " + v.error().message +
+                          ".");
+  if (!v->is_object())
+    return make_error(ErrorCode::invalid_request, "The request body must be a JSON object.");
+  return std::move(v->as_object());
 }
 
 }  // namespace sl::api

@@ -1,5 +1,7 @@
 #include "app/app_config.hpp"
 
+#include "core/json_read.hpp"
+
 #include <charconv>
 #include <fstream>
 #include <limits>
@@ -308,11 +310,10 @@ std::vector<std::string> split_keys(std::string_view s) {
 }
 
 Status apply_config_json(std::string_view text, AppConfig& c) {
-  boost::system::error_code ec;
-  json::value doc = json::parse(text, ec);
-  if (ec) return bad("", "config file is not valid JSON: " + ec.message());
-  if (!doc.is_object()) return bad("", "config file must hold a JSON object");
-  const json::object& root = doc.as_object();
+  auto doc = read_json(text);
+  if (!doc.ok()) return bad("", "config file is not valid JSON: " + doc.error().message);
+  if (!doc->is_object()) return bad("", "config file must hold a JSON object");
+  const json::object& root = doc->as_object();
   ObjectReader r(root, "");
   SL_TRY(r.unknown_keys({"listen", "api_keys", "data_dir", "demo", "insecure_no_auth",
                          "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "cors_origins",

@@ -1,4 +1,6 @@
 #include "backends/openai_http_backend.hpp"
+
+#include "core/json_read.hpp"
 #include "core/json_text.hpp"
 
 #include <cstdlib>
@@ -35,11 +37,9 @@ std::optional<Error> embedded_error(const json::object& o) {
 }
 
 Result<json::object> parse_object(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec) return malformed(ec.message());
-  if (!v.is_object()) return malformed("not a JSON object");
-  return std::move(v.get_object());
+  auto o = read_json_object(text);
+  if (!o.ok()) return malformed(o.error().message);
+  return std::move(*o);
 }
 
 bool has_finish_reason(const json::object& chunk) {

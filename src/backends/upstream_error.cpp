@@ -1,4 +1,6 @@
 #include "backends/upstream_error.hpp"
+
+#include "core/json_read.hpp"
 #include "core/json_text.hpp"
 
 #include <charconv>
@@ -33,10 +35,9 @@ std::string excerpt(std::string_view body) {
 }  // namespace
 
 std::optional<std::string> upstream_error_message(std::string_view body) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const json::object& o = v.get_object();
+  auto parsed = read_json_object(body);
+  if (!parsed.ok()) return std::nullopt;
+  const json::object& o = *parsed;
   if (const json::value* e = o.if_contains("error")) {
     if (e->is_object()) {
       if (auto m = as_text(e->get_object().if_contains("message"))) return m;

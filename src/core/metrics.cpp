@@ -1,14 +1,13 @@
 #include "core/metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
 namespace sl {
 namespace {
 
-constexpr double kBuckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                               0.25,  0.5,    1.0,   2.5,  5.0,   10.0, 30.0, 60.0};
-constexpr size_t kBucketCount = sizeof(kBuckets) / sizeof(kBuckets[0]);
+constexpr size_t kBucketCount = kMetricBuckets.size();
 
 std::string escape_label(const std::string& v) {
   std::string out;
@@ -69,28 +68,66 @@ void Metrics::describe(const std::string& name, Type type, const std::string& he
   f.help = help;
 }
 
-void Metrics::counter_add(const std::string& name, const Labels& labels, double v) {
-  std::lock_guard lk(mu_);
-  families_[name].values[render_labels(labels)] += v;
+void HistogramCell::observe(double v) {
+  for (size_t i = 0; i < kBucketCount; ++i) {
+    if (v <= kMetricBuckets[i]) {
+      buckets_[i].fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+  }
+  sum_.fetch_add(v, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Metrics::gauge_set(const std::string& name, const Labels& labels, double v) {
+HistogramCell::Snapshot HistogramCell::snapshot() const {
+  Snapshot s;
+  uint64_t running = 0;
+  for (size_t i = 0; i < kBucketCount; ++i) {
+    running += buckets_[i].load(std::memory_order_relaxed);
+    s.cumulative[i] = running;
+  }
+  // +Inf holds everything; never less than the last finite bucket even mid-update.
+  s.count = std::max(running, count_.load(std::memory_order_relaxed));
+  s.sum = sum_.load(std::memory_order_relaxed);
+  return s;
+}
+
+MetricCell& Metrics::value_cell(const std::string& name, const Labels& labels, bool gauge) {
   std::lock_guard lk(mu_);
   auto& f = families_[name];
-  f.type = Type::gauge;
-  f.values[render_labels(labels)] = v;
+  if (gauge) f.type = Type::gauge;
+  auto& cell = f.values[render_labels(labels)];
+  if (!cell) cell = std::make_unique<MetricCell>();
+  return *cell;
 }
 
-void Metrics::observe(const std::string& name, const Labels& labels, double v) {
+MetricCell& Metrics::counter(const std::string& name, const Labels& labels) {
+  return value_cell(name, labels, false);
+}
+
+MetricCell& Metrics::gauge(const std::string& name, const Labels& labels) {
+  return value_cell(name, labels, true);
+}
+
+HistogramCell& Metrics::histogram(const std::string& name, const Labels& labels) {
   std::lock_guard lk(mu_);
   auto& f = families_[name];
   f.type = Type::histogram;
-  auto& h = f.histograms[render_labels(labels)];
-  if (h.counts.empty()) h.counts.assign(kBucketCount, 0);
-  for (size_t i = 0; i < kBucketCount; ++i)
-    if (v <= kBuckets[i]) h.counts[i] += 1;
-  h.sum += v;
-  h.count += 1;
+  auto& cell = f.histograms[render_labels(labels)];
+  if (!cell) cell = std::make_unique<HistogramCell>();
+  return *cell;
+}
+
+void Metrics::counter_add(const std::string& name, const Labels& labels, double v) {
+  counter(name, labels).add(v);
+}
+
+void Metrics::gauge_set(const std::string& name, const Labels& labels, double v) {
+  gauge(name, labels).set(v);
+}
+
+void Metrics::observe(const std::string& name, const Labels& labels, double v) {
+  histogram(name, labels).observe(v);
 }
 
 void Metrics::add_collector(std::function<void(MetricsWriter&)> collector) {
@@ -103,7 +140,7 @@ double Metrics::value(const std::string& name, const Labels& labels) const {
   auto it = families_.find(name);
   if (it == families_.end()) return 0;
   auto v = it->second.values.find(render_labels(labels));
-  return v == it->second.values.end() ? 0 : v->second;
+  return v == it->second.values.end() ? 0 : v->second->value();
 }
 
 std::string Metrics::render() const {
@@ -121,16 +158,18 @@ std::string Metrics::render() const {
   for (const auto& [name, fam] : families_) {
     if (!fam.help.empty()) out << "# HELP " << name << ' ' << fam.help << '\n';
     out << "# TYPE " << name << ' ' << type_name(fam.type) << '\n';
-    for (const auto& [labels, v] : fam.values) out << name << labels << ' ' << fmt(v) << '\n';
+    for (const auto& [labels, v] : fam.values)
+      out << name << labels << ' ' << fmt(v->value()) << '\n';
     if (auto p = pulled.samples.find(name); p != pulled.samples.end())
       for (const auto& [labels, v] : p->second) out << name << labels << ' ' << fmt(v) << '\n';
-    for (const auto& [labels, h] : fam.histograms) {
+    for (const auto& [labels, cell] : fam.histograms) {
+      const HistogramCell::Snapshot h = cell->snapshot();
       for (size_t i = 0; i < kBucketCount; ++i)
-        out << name << "_bucket" << with_extra(labels, "le=\"" + fmt(kBuckets[i]) + "\"") << ' '
-            << fmt(h.counts[i]) << '\n';
-      out << name << "_bucket" << with_extra(labels, "le=\"+Inf\"") << ' ' << fmt(h.count) << '\n';
+        out << name << "_bucket" << with_extra(labels, "le=\"" + fmt(kMetricBuckets[i]) + "\"")
+            << ' ' << h.cumulative[i] << '\n';
+      out << name << "_bucket" << with_extra(labels, "le=\"+Inf\"") << ' ' << h.count << '\n';
       out << name << "_sum" << labels << ' ' << fmt(h.sum) << '\n';
-      out << name << "_count" << labels << ' ' << fmt(h.count) << '\n';
+      out << name << "_count" << labels << ' ' << h.count << '\n';
     }
   }
   return out.str();

@@ -1,8 +1,9 @@
 #include "engine/json_file.hpp"
 
-#include <boost/json/parse.hpp>
 #include <fstream>
 #include <sstream>
+
+#include "core/json_read.hpp"
 
 namespace sl::engine {
 
@@ -17,10 +18,11 @@ Result<std::string> read_text_file(const std::filesystem::path& path) {
 Result<boost::json::value> read_json_file(const std::filesystem::path& path) {
   auto text = read_text_file(path);
   if (!text.ok()) return text.error();
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(*text, ec);
-  if (ec) return make_error(ErrorCode::invalid_request, path.string() + ": not valid JSON (" + ec.message() + ")");
-  return v;
+  auto v = read_json(*text);
+  if (!v.ok())
+    return make_error(ErrorCode::invalid_request,
+                      path.string() + ": not valid JSON (" + v.error().message + ")");
+  return std::move(*v);
 }
 
 }  // namespace sl::engine
