@@ -24,13 +24,16 @@ inline constexpr uint16_t internal_error = 1011;
 inline constexpr uint16_t try_again_later = 1013;   // too slow a reader, too many sessions
 }  // namespace ws_close
 
-// A snapshot of a session's counters; readable from any thread.
+// A consistent snapshot of a session's counters, readable from any thread. At every moment
+// accepted == written + dropped + queued_messages + (writing ? 1 : 0).
 struct WsStats {
   size_t queued_messages = 0;  // waiting behind the message being written
   size_t queued_bytes = 0;
-  uint64_t accepted = 0;       // send() calls that reached the session while it was open
+  bool writing = false;        // one message is being written
+  uint64_t accepted = 0;       // messages that reached the session while it was open
   uint64_t written = 0;        // messages the client has taken (write completed)
-  uint64_t dropped = 0;        // messages dropped by the queue policy
+  uint64_t dropped = 0;        // never delivered: pushed out of a full queue, or still queued
+                               // when the session closed without flushing
   bool open = false;           // authenticated and not closing
   uint16_t close_code = 0;     // once closing: the code sent or received
 };

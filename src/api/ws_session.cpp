@@ -1,5 +1,6 @@
 #include "api/ws_session.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <utility>
@@ -117,15 +118,8 @@ void WsSession::abort() {
 }
 
 WsStats WsSession::stats() const {
-  WsStats s;
-  s.queued_messages = queued_messages_stat_.load();
-  s.queued_bytes = queued_bytes_stat_.load();
-  s.accepted = accepted_.load();
-  s.written = written_.load();
-  s.dropped = dropped_.load();
-  s.open = open_flag_.load();
-  s.close_code = close_code_.load();
-  return s;
+  std::lock_guard lk(stats_mu_);
+  return stats_;
 }
 
 asio::awaitable<void> WsSession::run(std::shared_ptr<WsSession> self,
@@ -217,7 +211,7 @@ void WsSession::authenticate(const std::string& message, bool binary) {
 void WsSession::open() {
   phase_ = Phase::open;
   opened_ = true;
-  open_flag_ = true;
+  publish();
   open_.session = WsHandle(weak_from_this());
   if (handler_) handler_(open_);
   handler_ = nullptr;
@@ -241,19 +235,28 @@ void WsSession::enqueue(Outgoing m) {
     queue_.push_back(std::move(m));
     queued_bytes_ += size;
     if (dropped) drop(dropped);
-    publish_queue();
   }
   if (drops_in_a_row_ > settings_.max_drops_in_a_row) {
     begin_close(ws_close::try_again_later, "client too slow: messages dropped", false);
     return;
   }
   pump();
+  publish();
 }
 
 void WsSession::drop(uint64_t n) {
   dropped_ += n;
-  drops_in_a_row_ += static_cast<int>(n);
+  drops_in_a_row_ += static_cast<int>(std::min<uint64_t>(n, 1u << 20));
   slot_.count_dropped(n);
+}
+
+void WsSession::discard_queue() {
+  if (!queue_.empty()) {
+    dropped_ += queue_.size();
+    slot_.count_dropped(queue_.size());
+  }
+  queue_.clear();
+  queued_bytes_ = 0;
 }
 
 void WsSession::pump() {
@@ -262,7 +265,6 @@ void WsSession::pump() {
   in_flight_ = std::move(queue_.front());
   queue_.pop_front();
   queued_bytes_ -= in_flight_.data->size();
-  publish_queue();
   writing_ = true;
   const uint64_t seq = ++write_seq_;
   if (settings_.send_timeout_ms > 0) {
@@ -284,16 +286,17 @@ void WsSession::on_write(const boost::system::error_code& ec) {
   in_flight_ = {};
   send_timer_.cancel();
   if (ec) {
+    ++dropped_;  // not taken by the client
+    slot_.count_dropped(1);
+    publish();
     teardown();  // the read loop ends too, and finish() follows
     return;
   }
   ++written_;
   drops_in_a_row_ = 0;
-  if (phase_ == Phase::closing && queue_.empty()) {
-    send_close();
-    return;
-  }
-  pump();
+  if (phase_ == Phase::closing && queue_.empty()) send_close();
+  else pump();
+  publish();
 }
 
 void WsSession::begin_close(uint16_t code, std::string reason, bool flush) {
@@ -301,17 +304,12 @@ void WsSession::begin_close(uint16_t code, std::string reason, bool flush) {
   const Phase before = phase_;
   phase_ = Phase::closing;
   closing_ = true;
-  open_flag_ = false;
-  close_code_ = code;
   if (reason.size() > kMaxCloseReasonBytes) reason.resize(kMaxCloseReasonBytes);
   close_ = WsClose{code, std::move(reason), true};
   auth_timer_.cancel();
   flush_on_close_ = flush && before == Phase::open;
-  if (!flush_on_close_) {
-    queue_.clear();
-    queued_bytes_ = 0;
-    publish_queue();
-  }
+  if (!flush_on_close_) discard_queue();
+  publish();
   close_timer_.expires_after(milliseconds(settings_.close_timeout_ms));
   close_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec && self->phase_ != Phase::ended) self->teardown();
@@ -344,19 +342,16 @@ void WsSession::finish() {
   const bool closed_by_server = phase_ == Phase::closing;
   phase_ = Phase::ended;
   closing_ = true;
-  open_flag_ = false;
   auth_timer_.cancel();
   send_timer_.cancel();
   close_timer_.cancel();
-  queue_.clear();
-  queued_bytes_ = 0;
-  publish_queue();
+  discard_queue();
   if (!closed_by_server) {
     const websocket::close_reason& peer = ws_.reason();
     close_ = WsClose{peer.code != 0 ? static_cast<uint16_t>(peer.code) : kAbnormalClose,
                      std::string(peer.reason.data(), peer.reason.size()), false};
   }
-  close_code_ = close_.code;
+  publish();
   teardown();
   open_.on_message = nullptr;
   auto on_close = std::move(open_.on_close);
@@ -372,9 +367,18 @@ void WsSession::finish() {
   }
 }
 
-void WsSession::publish_queue() {
-  queued_messages_stat_ = queue_.size();
-  queued_bytes_stat_ = queued_bytes_;
+void WsSession::publish() {
+  WsStats s;
+  s.queued_messages = queue_.size();
+  s.queued_bytes = queued_bytes_;
+  s.writing = writing_;
+  s.accepted = accepted_;
+  s.written = written_;
+  s.dropped = dropped_;
+  s.open = phase_ == Phase::open;
+  s.close_code = phase_ == Phase::closing || phase_ == Phase::ended ? close_.code : 0;
+  std::lock_guard lk(stats_mu_);
+  stats_ = s;
 }
 
 }  // namespace sl::api

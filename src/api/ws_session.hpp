@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -91,7 +92,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void send_close();
   void teardown();
   void finish();
-  void publish_queue();
+  void discard_queue();
+  void publish();  // copies the strand's counters into stats_ (end of every strand step)
 
   // Set once, read anywhere.
   const boost::asio::any_io_executor executor_;
@@ -118,16 +120,15 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   int drops_in_a_row_ = 0;
   WsClose close_;
 
-  // Any thread (stats and the cheap no-op test in send()).
+  uint64_t accepted_ = 0;
+  uint64_t written_ = 0;
+  uint64_t dropped_ = 0;
+
+  // Any thread: the cheap no-op test in send(), and the last published stats.
   std::atomic<bool> closing_{false};
   std::atomic<bool> ended_{false};
-  std::atomic<bool> open_flag_{false};
-  std::atomic<uint16_t> close_code_{0};
-  std::atomic<size_t> queued_messages_stat_{0};
-  std::atomic<size_t> queued_bytes_stat_{0};
-  std::atomic<uint64_t> accepted_{0};
-  std::atomic<uint64_t> written_{0};
-  std::atomic<uint64_t> dropped_{0};
+  mutable std::mutex stats_mu_;
+  WsStats stats_;
 };
 
 }  // namespace sl::api
