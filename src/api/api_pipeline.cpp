@@ -2,10 +2,9 @@
 
 #include <chrono>
 
-#include <boost/asio/error.hpp>
-#include <boost/system/system_error.hpp>
-
 #include "api/error_response.hpp"
+#include "api/guarded.hpp"
+#include "api/ws_upgrade.hpp"
 #include "core/log.hpp"
 #include "core/random_id.hpp"
 
@@ -22,9 +21,13 @@ std::string header(const Request& req, http::field f) {
 }  // namespace
 
 ApiPipeline::ApiPipeline(Router router, KeyRing keys, CorsPolicy cors, Metrics& metrics,
-                         const Clock& clock)
+                         const Clock& clock, WsSettings websocket)
     : router_(std::move(router)), keys_(std::move(keys)), cors_(std::move(cors)),
-      metrics_(std::make_unique<RequestMetrics>(metrics)), clock_(clock) {}
+      metrics_(std::make_unique<RequestMetrics>(metrics)),
+      clock_(clock),
+      websockets_(std::make_shared<WsSessions>(websocket)) {
+  websockets_->report_to(metrics);
+}
 
 Handler ApiPipeline::handler() const {
   return [this](Request& req, ResponseWriter& w) { return handle(req, w); };
@@ -37,14 +40,8 @@ asio::awaitable<void> ApiPipeline::handle(Request& req, ResponseWriter& writer) 
   writer.add_header("X-Request-Id", req.request_id);
 
   std::string route_label = kUnmatched;
-  try {
-    co_await dispatch(req, writer, route_label);
-  } catch (const boost::system::system_error& e) {
-    if (e.code() != asio::error::operation_aborted)
-      log::warn("http", std::string("handler failed: ") + e.what());
-  } catch (const std::exception& e) {
-    log::error("http", std::string("handler threw: ") + e.what());
-  }
+  // A failure is logged by guarded(); the writer's state says whether anything was answered.
+  (void)co_await guarded(dispatch(req, writer, route_label), "http", "handler");
   if (!writer.started() && !writer.client_gone())
     co_await writer.send(error_response(make_error(ErrorCode::internal,
                                                    "The server produced no response.")));
@@ -102,6 +99,10 @@ asio::awaitable<void> ApiPipeline::dispatch(Request& req, ResponseWriter& writer
 
   req.route = m.pattern;
   req.params = std::move(m.params);
+  if (m.route->websocket) {
+    co_await upgrade_websocket(*m.route->websocket, req, writer, keys_, *websockets_);
+    co_return;
+  }
   if (m.route->options.auth) {
     auto owner = keys_.authenticate(header(req, http::field::authorization));
     if (!owner.ok()) {

@@ -30,6 +30,8 @@ class KeyRing {
   // The owner for an Authorization header value ("" when the header is absent).
   // Error unauthorized (wire code invalid_api_key) when missing or wrong.
   Result<std::string> authenticate(std::string_view authorization) const;
+  // The owner for a bare key (the WebSocket first message {"api_key": ...}); same errors.
+  Result<std::string> authenticate_key(std::string_view key) const;
 
  private:
   KeyRing() = default;

@@ -21,6 +21,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "api/error_response.hpp"
+#include "api/guarded.hpp"
 #include "api/router.hpp"
 #include "core/log.hpp"
 
@@ -163,6 +164,8 @@ class SessionWriter final : public ResponseWriter {
   }
 
   bool transport_gone() const override { return conn_.gone; }
+  // HTTP/1.0 has no Upgrade; a HEAD request never upgrades.
+  bool transport_can_upgrade() const override { return version_ >= 11 && !head_; }
 
  private:
   bool finish_write(const boost::system::error_code& ec) {
@@ -183,14 +186,7 @@ class SessionWriter final : public ResponseWriter {
 };
 
 asio::awaitable<void> invoke_handler(const Handler& handler, Request& req, ResponseWriter& w) {
-  try {
-    co_await handler(req, w);
-  } catch (const boost::system::system_error& e) {
-    if (e.code() != asio::error::operation_aborted)
-      log::warn("http", std::string("handler failed: ") + e.what());
-  } catch (const std::exception& e) {
-    log::error("http", std::string("handler threw: ") + e.what());
-  }
+  (void)co_await guarded(handler(req, w), "http", "handler");
 }
 
 // Completes only when the client is seen to disconnect while its request is being handled
@@ -293,6 +289,7 @@ asio::awaitable<void> run_session(std::shared_ptr<Core> core, std::shared_ptr<Co
   const auto& L = core->limits;
   beast::flat_buffer buffer;
   bool first = true;
+  bool handed_over = false;  // upgraded: the socket now belongs to another protocol
   try {
     conn->stream.socket().non_blocking(true);
     for (;;) {
@@ -347,6 +344,17 @@ asio::awaitable<void> run_session(std::shared_ptr<Core> core, std::shared_ptr<Co
 
       co_await (invoke_handler(core->handler, req, writer) || watch_disconnect(*conn));
 
+      if (UpgradeFn take = writer.take_upgrade()) {
+        // The connection leaves HTTP: the taker owns the socket from here (bytes the client
+        // sent after the upgrade request, before any answer, break the protocol and are dropped).
+        conn->busy = false;
+        if (writer.client_gone()) break;
+        conn->stream.expires_never();
+        handed_over = true;
+        take(conn->stream.release_socket(), std::move(req.message));
+        break;
+      }
+
       if (!writer.started() && !writer.client_gone()) {
         co_await writer.send(error_response(500, "server_error", "internal_error",
                                             "The server produced no response."));
@@ -359,6 +367,7 @@ asio::awaitable<void> run_session(std::shared_ptr<Core> core, std::shared_ptr<Co
   } catch (const std::exception& e) {
     log::debug("http", std::string("connection ended: ") + e.what());
   }
+  if (handed_over) co_return;
   boost::system::error_code ec;
   conn->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   conn->stream.close();

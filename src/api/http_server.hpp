@@ -2,7 +2,9 @@
 // each on its own strand, so a single io_context may be run by any number of threads. It owns
 // the transport rules (keep-alive, timeouts, size limits, connection cap, graceful stop) and
 // hands every complete request to one Handler (normally the api pipeline). A slow or vanished
-// client only ever ends its own connection.
+// client only ever ends its own connection. A handler that asks for a protocol upgrade
+// (ResponseWriter::upgrade, for WebSocket) gets the socket once it returns; from then on the
+// connection is no longer the server's (not counted, not closed by stop()).
 #pragma once
 
 #include <chrono>

@@ -4,7 +4,9 @@
 // (begin_stream / write / end, for SSE and long outputs). The writer reports whether the client
 // is still there; when the client disconnects while a handler runs, the handler's coroutine is
 // also cancelled (its pending co_await throws operation_aborted), so a handler waiting on a slow
-// backend stops without polling.
+// backend stops without polling. A handler may instead hand the connection over to another
+// protocol (upgrade(), used for WebSocket): the transport then stops speaking HTTP on it once
+// the handler returns.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -27,6 +30,10 @@ namespace http = boost::beast::http;
 
 using Response = http::response<http::string_body>;
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// Takes over an upgraded connection: its socket (whose executor is the connection's strand) and
+// the request that asked for the upgrade.
+using UpgradeFn =
+    std::function<void(asio::ip::tcp::socket socket, http::request<http::string_body> request)>;
 
 struct Request {
   http::request<http::string_body> message;
@@ -56,6 +63,14 @@ class ResponseWriter {
   asio::awaitable<bool> write(std::string_view chunk);
   asio::awaitable<bool> end();
 
+  // Protocol upgrade: once the handler returns, the transport stops HTTP on this connection and
+  // calls `take` on the connection's strand; whoever takes it answers the upgrade (101 counts as
+  // the status sent). False, and `take` is dropped, when a response has started, the client is
+  // gone or the transport cannot hand connections over.
+  bool upgrade(UpgradeFn take);
+  // For the transport: the pending upgrade, if a handler asked for one (taken once).
+  UpgradeFn take_upgrade();
+
   // Added to whatever response is sent later (used by the pipeline for CORS, request ids).
   void add_header(std::string name, std::string value);
 
@@ -74,13 +89,15 @@ class ResponseWriter {
   virtual asio::awaitable<bool> transport_chunk(std::string_view chunk) = 0;
   virtual asio::awaitable<bool> transport_end() = 0;
   virtual bool transport_gone() const = 0;
+  virtual bool transport_can_upgrade() const { return false; }
 
  private:
-  enum class State { idle, streaming, done, failed };
+  enum class State { idle, streaming, done, failed, upgraded };
   State state_ = State::idle;
   bool gone_ = false;
   unsigned status_ = 0;
   HeaderList extra_;
+  UpgradeFn upgrade_;
 };
 
 using Handler = std::function<asio::awaitable<void>(Request&, ResponseWriter&)>;

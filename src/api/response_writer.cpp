@@ -1,5 +1,7 @@
 #include "api/http_types.hpp"
 
+#include <utility>
+
 namespace sl::api {
 
 const std::string& Request::param(const std::string& name) const {
@@ -11,6 +13,16 @@ const std::string& Request::param(const std::string& name) const {
 void ResponseWriter::add_header(std::string name, std::string value) {
   extra_.emplace_back(std::move(name), std::move(value));
 }
+
+bool ResponseWriter::upgrade(UpgradeFn take) {
+  if (state_ != State::idle || client_gone() || !transport_can_upgrade() || !take) return false;
+  upgrade_ = std::move(take);
+  state_ = State::upgraded;
+  status_ = 101;
+  return true;
+}
+
+UpgradeFn ResponseWriter::take_upgrade() { return std::exchange(upgrade_, nullptr); }
 
 asio::awaitable<bool> ResponseWriter::send(Response response) {
   if (state_ != State::idle || client_gone()) co_return false;

@@ -48,9 +48,15 @@ bool more_specific(const Route& a, const Route& b) {
 
 void Router::add(http::verb method, const std::string& pattern, Handler handler,
                  RouteOptions options) {
-  Route r{method, pattern, {}, std::move(handler), options};
+  Route r{method, pattern, {}, std::move(handler), options, nullptr};
   for (auto part : split_path(pattern)) r.segments.emplace_back(part);
   routes_.push_back(std::move(r));
+}
+
+void Router::add_websocket(const std::string& pattern, WsHandler handler,
+                           WsRouteOptions options) {
+  add(http::verb::get, pattern, Handler(), RouteOptions{true});
+  routes_.back().websocket = std::make_shared<const WsRoute>(WsRoute{std::move(handler), options});
 }
 
 RouteMatch Router::match(http::verb method, std::string_view path) const {

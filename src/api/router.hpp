@@ -2,15 +2,18 @@
 // "/v1/streams/{id}/frame"; a parameter matches one non-empty path segment. When several
 // patterns match a path, the one with a literal segment at the first difference wins. The
 // router only decides; the pipeline (api_pipeline.hpp) turns "no route" into 404 and "wrong
-// method" into 405.
+// method" into 405. A WebSocket route (add_websocket) is a GET route that carries a WsRoute; the
+// pipeline upgrades requests on it (ws_upgrade.hpp) and answers 426 to plain GETs.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "api/http_types.hpp"
+#include "api/ws_route.hpp"
 
 namespace sl::api {
 
@@ -18,12 +21,18 @@ struct RouteOptions {
   bool auth = true;   // requires a valid API key (owner filled into Request::owner)
 };
 
+struct WsRoute {
+  WsHandler handler;
+  WsRouteOptions options;
+};
+
 struct Route {
   http::verb method;
   std::string pattern;
   std::vector<std::string> segments;  // "{id}" for parameters
-  Handler handler;
+  Handler handler;                    // empty on a WebSocket route
   RouteOptions options;
+  std::shared_ptr<const WsRoute> websocket;  // set on a WebSocket route
 };
 
 struct RouteMatch {
@@ -39,6 +48,8 @@ class Router {
  public:
   void add(http::verb method, const std::string& pattern, Handler handler,
            RouteOptions options = {});
+  // A WebSocket endpoint at `pattern` (GET + Upgrade: websocket), always authenticated.
+  void add_websocket(const std::string& pattern, WsHandler handler, WsRouteOptions options = {});
   RouteMatch match(http::verb method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -196,6 +196,26 @@ Status read_fetch(const json::object& obj, FetchSettings& s) {
   return {};
 }
 
+Status read_websocket(const json::object& obj, api::WsSettings& s) {
+  ObjectReader r(obj, "websocket");
+  SL_TRY(r.unknown_keys({"max_sessions", "max_sessions_per_key", "max_queue_messages",
+                         "max_queue_bytes", "max_drops_in_a_row", "send_timeout_ms",
+                         "max_message_bytes", "auth_timeout_ms", "handshake_timeout_ms",
+                         "idle_timeout_ms", "close_timeout_ms"}));
+  SL_TRY(r.integer("max_sessions", s.max_sessions, 1, kMaxInt));
+  SL_TRY(r.integer("max_sessions_per_key", s.max_sessions_per_key, 1, kMaxInt));
+  SL_TRY(r.integer("max_queue_messages", s.max_queue_messages, 1, kMaxInt));
+  SL_TRY(r.integer("max_queue_bytes", s.max_queue_bytes, 1, kMaxI64));
+  SL_TRY(r.integer("max_drops_in_a_row", s.max_drops_in_a_row, 0, kMaxInt));
+  SL_TRY(r.integer("send_timeout_ms", s.send_timeout_ms, 0, kMaxI64));
+  SL_TRY(r.integer("max_message_bytes", s.max_message_bytes, 1, kMaxI64));
+  SL_TRY(r.integer("auth_timeout_ms", s.auth_timeout_ms, 1, kMaxI64));
+  SL_TRY(r.integer("handshake_timeout_ms", s.handshake_timeout_ms, 1, kMaxI64));
+  SL_TRY(r.integer("idle_timeout_ms", s.idle_timeout_ms, 1, kMaxI64));
+  SL_TRY(r.integer("close_timeout_ms", s.close_timeout_ms, 1, kMaxI64));
+  return {};
+}
+
 Status read_backends(const json::value& v, std::vector<HttpBackendConfig>& out) {
   auto list = parse_backends_json(v);
   if (!list.ok()) return list.error();
@@ -316,7 +336,8 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   const json::object& root = doc->as_object();
   ObjectReader r(root, "");
   SL_TRY(r.unknown_keys({"listen", "api_keys", "data_dir", "demo", "insecure_no_auth",
-                         "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "cors_origins",
+                         "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "websocket",
+                         "cors_origins",
                          "metrics_token", "threads", "backends", "models", "log_level",
                          "shutdown_grace_ms"}));
   std::string listen;
@@ -348,6 +369,8 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   if (sec) SL_TRY(read_chat(*sec, c.chat));
   SL_TRY(section(root, "fetch", sec));
   if (sec) SL_TRY(read_fetch(*sec, c.fetch));
+  SL_TRY(section(root, "websocket", sec));
+  if (sec) SL_TRY(read_websocket(*sec, c.websocket));
   if (const json::value* b = r.get("backends")) SL_TRY(read_backends(*b, c.backends));
   if (const json::value* m = r.get("models")) SL_TRY(read_models(*m, c.models));
   return {};

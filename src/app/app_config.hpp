@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/ws_settings.hpp"
 #include "app/cli.hpp"
 #include "backends/backend_config.hpp"
 #include "core/status.hpp"
@@ -90,6 +91,7 @@ struct AppConfig {
   IngestSettings ingest;
   ChatSettings chat;
   FetchSettings fetch;
+  api::WsSettings websocket;  // the api module's struct, embedded: one default per setting
   std::vector<std::string> cors_origins;
   std::string metrics_token;
   int threads = 0;  // 0: one per CPU core

@@ -8,6 +8,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,6 +20,7 @@
 #include "api/http_server.hpp"
 #include "api/ops_handlers.hpp"
 #include "api/stream_handlers.hpp"
+#include "api/stream_socket.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
@@ -122,6 +124,7 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   api::Router router;
   api::add_ops_routes(router, api::OpsRouteDeps{&metrics, &ready, config.metrics_token});
   MediaResolver media(streams, renderer);
+  api::add_stream_socket_routes(router, &streams);
   api::add_stream_routes(
       router, api::StreamRouteDeps{&streams, &media,
                                    api::StreamDefaults{config.streams.default_retention_seconds,
@@ -149,7 +152,7 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   api::KeyRing keys =
       config.insecure_no_auth ? api::KeyRing::insecure() : api::KeyRing(config.api_keys);
   api::ApiPipeline pipeline(std::move(router), std::move(keys),
-                            api::CorsPolicy(config.cors_origins), metrics, clock);
+                            api::CorsPolicy(config.cors_origins), metrics, clock, config.websocket);
 
   const int threads = config.threads > 0
                           ? config.threads
@@ -201,7 +204,11 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   auto shutdown = [&]() -> asio::awaitable<void> {
     log::info("app", "shutting down");
     ready = false;
-    co_await server.stop(std::chrono::milliseconds(config.shutdown_grace_ms));
+    // WebSocket sessions are no longer HTTP connections: they get their own close (1001), in
+    // the same grace period as the requests in flight.
+    using namespace asio::experimental::awaitable_operators;
+    const std::chrono::milliseconds grace(config.shutdown_grace_ms);
+    co_await (server.stop(grace) && pipeline.websockets().shutdown(grace));
     streams.stop_all();
     stopping = true;
     ioc.stop();

@@ -76,5 +76,20 @@ TEST(Router, ParametersAreNotDecoded) {
   EXPECT_EQ(m.params.at("id"), "a%2Fb");
 }
 
+TEST(Router, WebSocketRouteIsAGetRouteCarryingItsHandler) {
+  Router r;
+  r.add(http::verb::get, "/v1/streams/{id}", noop);
+  r.add_websocket("/v1/ws/streams/{id}", [](WsOpen&) {}, WsRouteOptions{true});
+  auto m = r.match(http::verb::get, "/v1/ws/streams/s1");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::found);
+  ASSERT_TRUE(m.route->websocket);
+  EXPECT_TRUE(m.route->websocket->options.first_message_auth);
+  EXPECT_TRUE(m.route->options.auth);
+  EXPECT_EQ(m.params.at("id"), "s1");
+  EXPECT_FALSE(r.match(http::verb::get, "/v1/streams/s1").route->websocket);
+  EXPECT_EQ(r.match(http::verb::post, "/v1/ws/streams/s1").kind,
+            RouteMatch::Kind::method_not_allowed);
+}
+
 }  // namespace
 }  // namespace sl::api
