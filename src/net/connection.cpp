@@ -175,7 +175,7 @@ asio::awaitable<Outcome<std::vector<tcp::endpoint>>> resolve_allowed(const Origi
     NetError e;
     e.reason = Reason::connect_failed;
     e.phase = Phase::resolve;
-    e.detail = "has no address";
+    e.detail = std::string(kNoAddress);
     co_return e;
   }
   co_return allowed;

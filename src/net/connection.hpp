@@ -62,6 +62,9 @@ class Connection {
   std::variant<Tcp, Tls> stream_;
 };
 
+// NetError::detail of a name that resolved to nothing (connect_failed, Phase::resolve).
+inline constexpr std::string_view kNoAddress = "has no address";
+
 // The connect filter: the endpoints of `origin` that the policy allows, looked up once (a
 // literal address is not looked up). Errors: blocked (detail: the policy's refusal, with
 // " (host 'name')" for names), connect_failed in Phase::resolve (lookup failed or no address),
