@@ -34,7 +34,7 @@ Result<HttpUrl> parse_http_url(std::string_view text) {
   if (u.scheme_id() == urls::scheme::https) {
     o.tls = true;
   } else if (u.scheme_id() != urls::scheme::http) {
-    return bad("only http and https URLs can be fetched");
+    return bad("only http and https URLs are supported");
   }
   if (!u.has_authority()) return bad("no host");
   out.has_userinfo = u.has_userinfo();
