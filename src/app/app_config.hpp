@@ -14,6 +14,7 @@
 #include "app/cli.hpp"
 #include "backends/backend_config.hpp"
 #include "core/status.hpp"
+#include "net/pool_settings.hpp"
 
 namespace sl::app {
 
@@ -90,6 +91,7 @@ struct AppConfig {
   IngestSettings ingest;
   ChatSettings chat;
   FetchSettings fetch;
+  net::PoolSettings outbound;  // keep-alive pools of outbound HTTP (backends and fetches)
   std::vector<std::string> cors_origins;
   std::string metrics_token;
   int threads = 0;  // 0: one per CPU core

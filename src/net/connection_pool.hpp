@@ -22,15 +22,10 @@
 
 #include "net/connection.hpp"
 #include "net/context_watch.hpp"
+#include "net/pool_settings.hpp"
 #include "net/tls_context.hpp"
 
 namespace sl::net {
-
-struct PoolSettings {
-  int max_idle_per_host = 8;            // 0: no keep-alive, every request on a new connection
-  int max_connections_per_host = 256;   // idle + in use
-  int64_t idle_timeout_ms = 10'000;     // an idle connection older than this is closed
-};
 
 struct PoolKey {
   const boost::asio::execution_context* context = nullptr;
