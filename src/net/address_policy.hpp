@@ -81,6 +81,8 @@ class AddressPolicy {
   Status check_host_name(std::string_view host) const;
 
  private:
+  AddressPolicy() = default;  // only through create() or permissive(): no accidental default
+
   bool permissive_ = false;
   bool allow_private_ = false;
   std::vector<Cidr> allow_;
