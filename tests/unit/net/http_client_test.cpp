@@ -12,6 +12,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -513,6 +515,45 @@ TEST(HttpClientTls, BadCaFileIsReportedUpFront) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::internal);
   EXPECT_NE(s.error().message.find("/nonexistent/ca.pem"), std::string::npos) << s.error().message;
+}
+
+// ---- threads --------------------------------------------------------------------------------
+
+// The server's way: each caller on its own strand of a multi-threaded io_context, one shared
+// client. Pooled sockets move between strands; under ThreadSanitizer this is the race check.
+TEST(HttpClientThreads, CallersOnManyStrandsShareThePool) {
+  asio::io_context server_io;
+  LoopbackServer server(server_io, echo_target);
+  auto server_guard = asio::make_work_guard(server_io);
+  std::thread server_thread([&] { server_io.run(); });
+
+  PoolSettings four;
+  four.max_connections_per_host = 4;
+  auto client = permissive_client(four);
+  asio::io_context io(4);
+  std::atomic<int> ok{0};
+  constexpr int kCallers = 8;
+  constexpr int kEach = 20;
+  for (int c = 0; c < kCallers; ++c) {
+    auto caller = [&, c]() -> asio::awaitable<void> {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string path = "/" + std::to_string(c) + "/" + std::to_string(i);
+        auto body = co_await fetch(*client, request_to(url(server, path)));
+        if (body.ok() && *body == path) ++ok;
+      }
+    };
+    asio::co_spawn(asio::make_strand(io), caller, asio::detached);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run(); });
+  for (auto& t : threads) t.join();
+
+  server_guard.reset();
+  server_io.stop();
+  server_thread.join();
+  EXPECT_EQ(ok.load(), kCallers * kEach);
+  EXPECT_LE(server.accepted, 4);
+  EXPECT_EQ(server.requests(), kCallers * kEach);
 }
 
 // ---- lifetime -------------------------------------------------------------------------------
