@@ -105,7 +105,14 @@ asio::awaitable<Outcome<Lease>> ConnectionPool::acquire(PoolKey key, bool reuse,
         closing.push_back(std::move(candidate));
         --state.open;
       }
-      if (state.open < std::max(settings_.max_connections_per_host, 1)) {
+      const int max_open = std::max(settings_.max_connections_per_host, 1);
+      if (!reuse && state.open >= max_open && !state.idle.empty()) {
+        // A fresh connection is asked for and idle ones fill the key: the oldest makes room.
+        closing.push_back(std::move(state.idle.front().connection));
+        state.idle.pop_front();
+        --state.open;
+      }
+      if (state.open < max_open) {
         ++state.open;
         ++stats_.opened;
         co_return Lease(shared_from_this(), key, nullptr, false);
@@ -153,8 +160,6 @@ void ConnectionPool::release(const PoolKey& key, std::unique_ptr<Connection> con
     }
     wake_one_locked(state);
     sweep_locked(SteadyClock::now(), closing);
-    stats_.idle = 0;
-    for (const auto& [k, s] : keys_) stats_.idle += static_cast<int64_t>(s.idle.size());
   }
   // Outside the pool's lock: the watch calls back into drop_context under its own.
   if (pooled && key.context != nullptr) {
@@ -171,13 +176,13 @@ void ConnectionPool::drop_context(const asio::execution_context* context) {
     state.open -= static_cast<int>(state.idle.size());
     state.idle.clear();
   }
-  stats_.idle = 0;
-  for (const auto& [k, s] : keys_) stats_.idle += static_cast<int64_t>(s.idle.size());
 }
 
 PoolStats ConnectionPool::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  PoolStats out = stats_;
+  for (const auto& [key, state] : keys_) out.idle += static_cast<int64_t>(state.idle.size());
+  return out;
 }
 
 }  // namespace sl::net

@@ -58,7 +58,7 @@ http::request<http::string_body> make_message(const Request& r, bool keep_alive)
 }  // namespace
 
 struct Exchange::State {
-  State(Lease l, const Timeouts& t) : lease(std::move(l)), deadline(t.total_ms), timeouts(t) {}
+  State(Lease l, const Deadline& d, const Timeouts& t) : lease(std::move(l)), deadline(d), timeouts(t) {}
 
   Connection& connection() { return *lease.connection(); }
 
@@ -191,8 +191,7 @@ asio::awaitable<Outcome<Exchange>> HttpClient::run(const Request& request) const
       lease->attach(std::move(*opened));
     }
 
-    auto state = std::make_unique<Exchange::State>(std::move(*lease), request.timeouts);
-    state->deadline = deadline;
+    auto state = std::make_unique<Exchange::State>(std::move(*lease), deadline, request.timeouts);
     state->parser.header_limit(kMaxHeaderBytes);
     state->parser.body_limit(boost::none);  // callers cap what they keep
     const auto header_until = state->deadline.phase_until(request.timeouts.first_byte_ms);
