@@ -77,7 +77,4 @@ boost::asio::awaitable<Outcome<std::unique_ptr<Connection>>> open_connection(
     const Origin& origin, const AddressPolicy& policy,
     std::shared_ptr<boost::asio::ssl::context> tls, SteadyClock::time_point until);
 
-// Classifies an error of `phase` (see NetError); timed_out becomes Reason::timeout.
-NetError classify(Phase phase, const boost::system::error_code& ec);
-
 }  // namespace sl::net

@@ -39,6 +39,11 @@ struct NetError {
   bool total_deadline = false;   // timeout: the whole-exchange limit bound, not the phase's
 };
 
+// The NetError for a system/Beast error in `phase`: timed_out (net/deadline.hpp) is timeout,
+// operation_aborted cancelled, and otherwise the phase decides (connect_failed, tls,
+// connection_lost, or protocol for Beast's parse errors).
+NetError classify(Phase phase, const boost::system::error_code& ec);
+
 template <class T>
 class [[nodiscard]] Outcome {
  public:
