@@ -147,7 +147,7 @@ asio::awaitable<void> chat_completions(ChatRouteDeps d, Request& req, ResponseWr
   if (!parsed.ok()) co_return co_await reply_error(w, parsed.error());
   for (PendingRef& ref : parsed->refs) {
     if (!ref.remote_video) continue;
-    auto bytes = co_await load_media_url(ref.url, d.fetch, d.limits.max_data_url_bytes);
+    auto bytes = co_await load_media_url(ref.url, d.fetcher, d.limits.max_data_url_bytes);
     if (!bytes.ok()) {
       Error e = bytes.error();
       e.param = ref.param;

@@ -12,8 +12,8 @@
 #include "api/router.hpp"
 #include "backends/model_router.hpp"
 #include "core/key_limiter.hpp"
-#include "refs/address_policy.hpp"
 #include "refs/media_resolver.hpp"
+#include "refs/url_fetcher.hpp"
 
 namespace sl::api {
 
@@ -21,7 +21,7 @@ struct ChatRouteDeps {
   const MediaResolver* media = nullptr;
   const ModelRouter* models = nullptr;
   ChatLimits limits;
-  FetchPolicy fetch;                            // for video URLs the server must fetch itself
+  const UrlFetcher* fetcher = nullptr;          // for video URLs the server must fetch itself
   boost::asio::any_io_executor media_executor;  // where references are resolved and rendered
   KeyLimiter* per_key = nullptr;                // in-flight requests per key (429 when full)
 };

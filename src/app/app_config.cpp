@@ -216,6 +216,15 @@ Status read_websocket(const json::object& obj, api::WsSettings& s) {
   return {};
 }
 
+Status read_outbound(const json::object& obj, net::PoolSettings& s) {
+  ObjectReader r(obj, "outbound");
+  SL_TRY(r.unknown_keys({"max_idle_per_host", "max_connections_per_host", "idle_timeout_ms"}));
+  SL_TRY(r.integer("max_idle_per_host", s.max_idle_per_host, 0, 10'000));
+  SL_TRY(r.integer("max_connections_per_host", s.max_connections_per_host, 1, 100'000));
+  SL_TRY(r.integer("idle_timeout_ms", s.idle_timeout_ms, 1, kMaxI64));
+  return {};
+}
+
 Status read_backends(const json::value& v, std::vector<HttpBackendConfig>& out) {
   auto list = parse_backends_json(v);
   if (!list.ok()) return list.error();
@@ -337,6 +346,7 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   ObjectReader r(root, "");
   SL_TRY(r.unknown_keys({"listen", "api_keys", "data_dir", "demo", "insecure_no_auth",
                          "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "websocket",
+                         "outbound",
                          "cors_origins",
                          "metrics_token", "threads", "backends", "models", "log_level",
                          "shutdown_grace_ms"}));
@@ -371,6 +381,8 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   if (sec) SL_TRY(read_fetch(*sec, c.fetch));
   SL_TRY(section(root, "websocket", sec));
   if (sec) SL_TRY(read_websocket(*sec, c.websocket));
+  SL_TRY(section(root, "outbound", sec));
+  if (sec) SL_TRY(read_outbound(*sec, c.outbound));
   if (const json::value* b = r.get("backends")) SL_TRY(read_backends(*b, c.backends));
   if (const json::value* m = r.get("models")) SL_TRY(read_models(*m, c.models));
   return {};

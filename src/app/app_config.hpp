@@ -15,6 +15,7 @@
 #include "app/cli.hpp"
 #include "backends/backend_config.hpp"
 #include "core/status.hpp"
+#include "net/pool_settings.hpp"
 
 namespace sl::app {
 
@@ -92,6 +93,7 @@ struct AppConfig {
   ChatSettings chat;
   FetchSettings fetch;
   api::WsSettings websocket;  // the api module's struct, embedded: one default per setting
+  net::PoolSettings outbound;  // keep-alive pools of outbound HTTP (backends and fetches)
   std::vector<std::string> cors_origins;
   std::string metrics_token;
   int threads = 0;  // 0: one per CPU core

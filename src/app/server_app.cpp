@@ -115,7 +115,10 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   std::atomic<bool> ready{false};
   // Decoding old frames and building MP4s must not stall the network threads.
   asio::thread_pool media_pool(static_cast<size_t>(config.chat.media_threads));
-  auto models = make_http_router(config.backends, media_pool.get_executor());
+  // One outbound client for every backend (their keep-alive pools and TLS contexts); user URLs
+  // get their own, with the strict connect filter (UrlFetcher below).
+  auto models = make_http_router(config.backends, media_pool.get_executor(),
+                                 net::HttpClient::create(net::ClientOptions{config.outbound}));
   if (!models.ok()) {
     std::fprintf(stderr, "sightline: %s\n", models.error().message.c_str());
     return 2;
@@ -142,13 +145,14 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   fetch.max_bytes = static_cast<size_t>(config.fetch.max_bytes);
   fetch.timeout_ms = config.fetch.timeout_ms;
   fetch.max_redirects = config.fetch.max_redirects;
-  if (auto policy = AddressPolicy::create(fetch); !policy.ok()) {
-    std::fprintf(stderr, "sightline: fetch.allow_cidrs: %s\n", policy.error().message.c_str());
+  auto fetcher = UrlFetcher::create(fetch, config.outbound);
+  if (!fetcher.ok()) {
+    std::fprintf(stderr, "sightline: %s\n", fetcher.error().message.c_str());
     return 2;
   }
   KeyLimiter chat_per_key(config.limits.max_concurrent_requests_per_key);
-  api::add_chat_routes(router, api::ChatRouteDeps{&media, &*models, chat_limits,
-                                                  fetch, media_pool.get_executor(), &chat_per_key});
+  api::add_chat_routes(router, api::ChatRouteDeps{&media, &*models, chat_limits, fetcher->get(),
+                                                  media_pool.get_executor(), &chat_per_key});
   api::KeyRing keys =
       config.insecure_no_auth ? api::KeyRing::insecure() : api::KeyRing(config.api_keys);
   api::ApiPipeline pipeline(std::move(router), std::move(keys),

@@ -1,178 +1,77 @@
 #include "backends/http_client.hpp"
 
-#include <algorithm>
-#include <array>
-#include <charconv>
-#include <chrono>
 #include <exception>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
+#include <boost/system/system_error.hpp>
 
 namespace sl {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace http = boost::beast::http;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kReadChunk = 16 * 1024;
-constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;  // cloud APIs send many headers
-
-using SteadyClock = std::chrono::steady_clock;
-
-// The total deadline of one exchange; each phase waits for its own limit or what is left of the
-// total, whichever is shorter, and remembers which one it was for the error message.
-class Deadline {
- public:
-  explicit Deadline(int64_t total_ms)
-      : total_ms_(total_ms), end_(SteadyClock::now() + std::chrono::milliseconds(total_ms)) {}
-
-  std::chrono::milliseconds phase(int64_t phase_ms) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end_ - SteadyClock::now());
-    const auto limit = std::chrono::milliseconds(std::max<int64_t>(phase_ms, 1));
-    total_binds_ = left <= limit;
-    return std::max(std::chrono::milliseconds(1), std::min(left, limit));
-  }
-  bool total_binds() const { return total_binds_; }
-  int64_t total_ms() const { return total_ms_; }
-
- private:
-  int64_t total_ms_;
-  SteadyClock::time_point end_;
-  bool total_binds_ = false;
-};
-
-enum class Phase { resolve, connect, handshake, send, wait_header, body };
-
-Error timeout_error(Phase phase, const Deadline& deadline, const HttpTimeouts& t) {
-  if (deadline.total_binds()) {
-    return make_error(ErrorCode::upstream_timeout,
-                      "upstream exceeded the total timeout of " + std::to_string(t.total_ms) + " ms");
-  }
-  switch (phase) {
-    case Phase::resolve:
-    case Phase::connect:
-    case Phase::handshake:
-      return make_error(ErrorCode::upstream_timeout,
-                        "upstream connect timed out after " + std::to_string(t.connect_ms) + " ms");
-    case Phase::send:
-    case Phase::wait_header:
-      return make_error(ErrorCode::upstream_timeout, "upstream sent no response within " +
-                                                         std::to_string(t.first_byte_ms) + " ms");
-    case Phase::body:
-      break;
-  }
-  return make_error(ErrorCode::upstream_timeout,
-                    "upstream sent nothing for " + std::to_string(t.idle_ms) + " ms");
-}
-
-Error transport_error(Phase phase, const error_code& ec, const Deadline& deadline,
-                      const HttpClientOptions& options) {
-  if (ec == beast::error::timeout) return timeout_error(phase, deadline, options.timeouts);
-  if (ec == asio::error::operation_aborted) {
-    return make_error(ErrorCode::cancelled, "upstream request cancelled");
-  }
-  const std::string where = options.endpoint.host + ":" + options.endpoint.port;
-  switch (phase) {
-    case Phase::resolve:
-      return make_error(ErrorCode::upstream_unavailable,
-                        "cannot resolve upstream host '" + options.endpoint.host + "': " + ec.message());
-    case Phase::connect:
-      return make_error(ErrorCode::upstream_unavailable,
-                        "cannot connect to upstream " + where + ": " + ec.message());
-    case Phase::handshake:
-      return make_error(ErrorCode::upstream_unavailable,
-                        "TLS handshake with upstream " + where + " failed: " + ec.message());
-    case Phase::send:
-    case Phase::wait_header:
-      if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
-          ec != http::error::end_of_stream) {
-        return make_error(ErrorCode::upstream_error,
-                          "malformed HTTP response from upstream: " + ec.message());
-      }
-      return make_error(ErrorCode::upstream_unavailable,
-                        "upstream " + where + " closed the connection before responding: " +
-                            ec.message());
-    case Phase::body:
-      break;
-  }
-  return make_error(ErrorCode::upstream_error, "upstream response interrupted: " + ec.message());
-}
-
-void close_quietly(beast::tcp_stream& tcp) {
-  error_code ignored;
-  tcp.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  tcp.close();
-}
-
-template <class Stream>
-asio::awaitable<Result<HttpResponse>> exchange(Stream& stream, beast::tcp_stream& tcp,
-                                               http::request<http::string_body>& request,
-                                               const BodySink* sink, Deadline& deadline,
-                                               const HttpClientOptions& options) {
+// A transport failure in the words (and codes) backends have always used.
+Error upstream_failure(const net::NetError& e, const HttpClientOptions& options) {
   const HttpTimeouts& t = options.timeouts;
-  tcp.expires_after(deadline.phase(t.first_byte_ms));
-  auto [write_ec, written] = co_await http::async_write(stream, request, use_tuple);
-  (void)written;
-  if (write_ec) co_return transport_error(Phase::send, write_ec, deadline, options);
-
-  beast::flat_buffer buffer;
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);  // capped below, per mode
-  parser.header_limit(kMaxHeaderBytes);
-  auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-  (void)header_bytes;
-  if (header_ec) co_return transport_error(Phase::wait_header, header_ec, deadline, options);
-
-  HttpResponse response;
-  response.status = parser.get().result_int();
-  response.content_type = std::string(parser.get()[http::field::content_type]);
-  const bool to_sink = sink != nullptr && response.status / 100 == 2;
-
-  std::array<char, kReadChunk> chunk;
-  while (!parser.is_done()) {
-    tcp.expires_after(deadline.phase(t.idle_ms));
-    parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
-    // read_some, not read: read would wait to fill the whole chunk buffer, holding back
-    // small stream events.
-    auto [read_ec, read_bytes] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
-    (void)read_bytes;
-    if (read_ec == http::error::need_buffer) read_ec = {};
-    if (read_ec) co_return transport_error(Phase::body, read_ec, deadline, options);
-    const size_t got = chunk.size() - parser.get().body().size;
-    if (got == 0) continue;
-    if (to_sink) {
-      tcp.expires_never();  // time spent in the consumer is not the upstream's idle time
-      if (!co_await (*sink)(std::string_view(chunk.data(), got))) {
-        close_quietly(tcp);
-        co_return make_error(ErrorCode::cancelled, "upstream request cancelled by the consumer");
+  const net::Origin& o = options.endpoint.origin;
+  const std::string where = o.host + ":" + std::to_string(o.port);
+  switch (e.reason) {
+    case net::Reason::timeout:
+      if (e.total_deadline) {
+        return make_error(ErrorCode::upstream_timeout,
+                          "upstream exceeded the total timeout of " + std::to_string(t.total_ms) + " ms");
       }
-    } else {
-      if (response.body.size() + got > options.max_body_bytes) {
-        close_quietly(tcp);
-        co_return make_error(ErrorCode::upstream_error,
-                             "upstream response larger than " +
-                                 std::to_string(options.max_body_bytes) + " bytes");
+      switch (e.phase) {
+        case net::Phase::wait_pool:
+        case net::Phase::resolve:
+        case net::Phase::connect:
+        case net::Phase::handshake:
+          return make_error(ErrorCode::upstream_timeout,
+                            "upstream connect timed out after " + std::to_string(t.connect_ms) + " ms");
+        case net::Phase::send:
+        case net::Phase::read_header:
+          return make_error(ErrorCode::upstream_timeout, "upstream sent no response within " +
+                                                             std::to_string(t.first_byte_ms) + " ms");
+        case net::Phase::read_body:
+          break;
       }
-      response.body.append(chunk.data(), got);
-    }
+      return make_error(ErrorCode::upstream_timeout,
+                        "upstream sent nothing for " + std::to_string(t.idle_ms) + " ms");
+    case net::Reason::cancelled:
+      return make_error(ErrorCode::cancelled, "upstream request cancelled");
+    case net::Reason::too_large:
+      return make_error(ErrorCode::upstream_error, "upstream response larger than " +
+                                                       std::to_string(options.max_body_bytes) + " bytes");
+    case net::Reason::internal:
+      return make_error(ErrorCode::internal, "upstream request failed: " + e.detail);
+    case net::Reason::blocked:  // the permissive policy refuses nothing; kept for completeness
+      return make_error(ErrorCode::upstream_unavailable, "upstream " + where + ": " + e.detail);
+    default:
+      break;
   }
-  close_quietly(tcp);
-  co_return response;
+  switch (e.phase) {
+    case net::Phase::resolve:
+      return make_error(ErrorCode::upstream_unavailable,
+                        "cannot resolve upstream host '" + o.host + "': " + e.detail);
+    case net::Phase::wait_pool:
+    case net::Phase::connect:
+      return make_error(ErrorCode::upstream_unavailable,
+                        "cannot connect to upstream " + where + ": " + e.detail);
+    case net::Phase::handshake:
+      return make_error(ErrorCode::upstream_unavailable,
+                        "TLS handshake with upstream " + where + " failed: " + e.detail);
+    case net::Phase::send:
+    case net::Phase::read_header:
+      if (e.reason == net::Reason::protocol) {
+        return make_error(ErrorCode::upstream_error, "malformed HTTP response from upstream: " + e.detail);
+      }
+      return make_error(ErrorCode::upstream_unavailable,
+                        "upstream " + where + " closed the connection before responding: " + e.detail);
+    case net::Phase::read_body:
+      break;
+  }
+  return make_error(ErrorCode::upstream_error, "upstream response interrupted: " + e.detail);
 }
 
 }  // namespace
@@ -182,62 +81,26 @@ Result<HttpEndpoint> parse_http_endpoint(std::string_view url) {
     return make_error(ErrorCode::invalid_request,
                       "invalid backend URL '" + std::string(url) + "': " + std::string(why));
   };
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed) return bad(parsed.error().message());
-  const auto& u = *parsed;
+  auto parsed = net::parse_http_url(url);
+  if (!parsed.ok()) return bad(parsed.error().message);
+  if (parsed->has_userinfo) return bad("credentials in the URL are not supported; use api_key_env");
+  if (parsed->has_query || parsed->has_fragment) return bad("query and fragment are not allowed");
   HttpEndpoint ep;
-  if (u.scheme() == "https") {
-    ep.tls = true;
-  } else if (u.scheme() != "http") {
-    return bad("scheme must be http or https");
-  }
-  if (!u.has_authority() || u.encoded_host().empty()) return bad("no host");
-  if (u.has_userinfo()) return bad("credentials in the URL are not supported; use api_key_env");
-  if (u.has_query() || u.has_fragment()) return bad("query and fragment are not allowed");
-  std::string host(u.encoded_host());
-  ep.host_header = host;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  ep.host = host;
-  if (u.has_port()) {
-    const std::string_view port = u.port();
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
-      return bad("invalid port");
-    }
-    ep.port = std::to_string(value);
-    ep.host_header += ":" + ep.port;
-  } else {
-    ep.port = ep.tls ? "443" : "80";
-  }
-  std::string path(u.encoded_path());
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  ep.base_path = path;
+  ep.origin = parsed->origin;
+  ep.base_path = parsed->path;
+  while (!ep.base_path.empty() && ep.base_path.back() == '/') ep.base_path.pop_back();
   return ep;
 }
 
-HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
-HttpClient::~HttpClient() = default;
-
 Result<std::shared_ptr<const HttpClient>> HttpClient::create(HttpClientOptions options) {
-  std::shared_ptr<HttpClient> client(new HttpClient(std::move(options)));
-  if (client->options_.endpoint.tls) {
-    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    error_code ec;
-    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1,
-                     ec);
-    if (!ec) ctx->set_default_verify_paths(ec);
-    if (!ec && !client->options_.ca_file.empty()) ctx->load_verify_file(client->options_.ca_file, ec);
-    if (!ec) ctx->set_verify_mode(asio::ssl::verify_peer, ec);
-    if (ec) {
+  if (!options.net) options.net = net::HttpClient::create(net::ClientOptions{});
+  if (options.endpoint.origin.tls) {
+    if (Status s = options.net->prepare_tls(net::TlsSettings{options.ca_file}); !s.ok()) {
       return make_error(ErrorCode::internal, "cannot set up TLS for " +
-                                                 client->options_.endpoint.host + ": " + ec.message());
+                                                 options.endpoint.origin.host + ": " + s.error().message);
     }
-    client->tls_ = std::move(ctx);
   }
-  return std::shared_ptr<const HttpClient>(std::move(client));
+  return std::shared_ptr<const HttpClient>(new HttpClient(std::move(options)));
 }
 
 asio::awaitable<Result<HttpResponse>> HttpClient::fetch(http::verb method, std::string path,
@@ -254,62 +117,43 @@ asio::awaitable<Result<HttpResponse>> HttpClient::fetch_streaming(http::verb met
 asio::awaitable<Result<HttpResponse>> HttpClient::run(http::verb method, std::string path,
                                                       std::string body, const BodySink* sink) const {
   try {
-    const HttpEndpoint& ep = options_.endpoint;
-    const HttpTimeouts& t = options_.timeouts;
-    Deadline deadline(t.total_ms);
-    auto executor = co_await asio::this_coro::executor;
-
-    // A literal address needs no resolver (and no resolver thread).
-    tcp::resolver::results_type endpoints;
-    error_code addr_ec;
-    const auto address = asio::ip::make_address(ep.host, addr_ec);
-    const bool host_is_address = !addr_ec;
-    if (host_is_address) {
-      const auto port = static_cast<unsigned short>(std::stoul(ep.port));
-      endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, port), ep.host, ep.port);
-    } else {
-      // getaddrinfo cannot be interrupted; it is bounded by the system resolver's own timeout.
-      tcp::resolver resolver(executor);
-      auto [resolve_ec, results] = co_await resolver.async_resolve(ep.host, ep.port, use_tuple);
-      if (resolve_ec) co_return transport_error(Phase::resolve, resolve_ec, deadline, options_);
-      endpoints = std::move(results);
-    }
-
-    beast::tcp_stream tcp_stream(executor);
-    tcp_stream.expires_after(deadline.phase(t.connect_ms));
-    auto [connect_ec, connected] = co_await tcp_stream.async_connect(endpoints, use_tuple);
-    (void)connected;
-    if (connect_ec) co_return transport_error(Phase::connect, connect_ec, deadline, options_);
-    error_code nodelay_ec;  // best effort
-    tcp_stream.socket().set_option(tcp::no_delay(true), nodelay_ec);
-
-    http::request<http::string_body> request{method, ep.base_path + path, 11};
-    request.set(http::field::host, ep.host_header);
-    request.set(http::field::user_agent, "sightline");
-    request.set(http::field::accept, sink != nullptr ? "text/event-stream" : "application/json");
+    net::Request request;
+    request.method = method;
+    request.origin = options_.endpoint.origin;
+    request.target = options_.endpoint.base_path + path;
+    request.headers.emplace_back(http::field::accept,
+                                 sink != nullptr ? "text/event-stream" : "application/json");
     if (!options_.bearer_token.empty()) {
-      request.set(http::field::authorization, "Bearer " + options_.bearer_token);
+      request.headers.emplace_back(http::field::authorization, "Bearer " + options_.bearer_token);
     }
     if (!body.empty() || method == http::verb::post) {
-      request.set(http::field::content_type, "application/json");
-      request.body() = std::move(body);
+      request.headers.emplace_back(http::field::content_type, "application/json");
     }
-    request.keep_alive(false);
-    request.prepare_payload();
+    request.body = std::move(body);
+    request.tls = net::TlsSettings{options_.ca_file};
+    request.timeouts = options_.timeouts;
 
-    if (!ep.tls) {
-      co_return co_await exchange(tcp_stream, tcp_stream, request, sink, deadline, options_);
+    auto exchange = co_await options_.net->start(std::move(request));
+    if (!exchange.ok()) co_return upstream_failure(exchange.error(), options_);
+    HttpResponse response;
+    response.status = exchange->head().status;
+    response.content_type = exchange->head().content_type;
+    if (sink == nullptr || response.status / 100 != 2) {
+      auto whole = co_await exchange->read_all(options_.max_body_bytes);
+      if (!whole.ok()) co_return upstream_failure(whole.error(), options_);
+      response.body = std::move(*whole);
+      co_return response;
     }
-    beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp_stream), *tls_);
-    // SNI carries host names only (RFC 6066), never address literals.
-    if (!host_is_address && !SSL_set_tlsext_host_name(tls.native_handle(), ep.host.c_str())) {
-      co_return make_error(ErrorCode::internal, "cannot set TLS server name " + ep.host);
+    while (!exchange->done()) {
+      auto piece = co_await exchange->read_some();
+      if (!piece.ok()) co_return upstream_failure(piece.error(), options_);
+      if (piece->empty()) continue;
+      if (!co_await (*sink)(*piece)) {
+        exchange->abandon();
+        co_return make_error(ErrorCode::cancelled, "upstream request cancelled by the consumer");
+      }
     }
-    tls.set_verify_callback(asio::ssl::host_name_verification(ep.host));
-    tls.next_layer().expires_after(deadline.phase(t.connect_ms));
-    auto [handshake_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, use_tuple);
-    if (handshake_ec) co_return transport_error(Phase::handshake, handshake_ec, deadline, options_);
-    co_return co_await exchange(tls, tls.next_layer(), request, sink, deadline, options_);
+    co_return response;
   } catch (const boost::system::system_error& e) {
     // An awaitable whose caller cancelled it throws on its next wait.
     if (e.code() == asio::error::operation_aborted) {

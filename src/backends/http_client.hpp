@@ -1,10 +1,11 @@
-// A small HTTP/1.1 client for talking to model servers, on Boost.Beast: one connection per
-// request (plain TCP or TLS with peer verification against the system CAs and SNI), a bearer
-// token, and the timeouts a proxy in front of a slow model needs: connect, first byte, idle gap
-// between body reads, and a total deadline. Transport failures come back as the upstream_*
-// errors of core/status.hpp; an HTTP error status is not a failure here (the caller reads the
-// body). Coroutines run on the caller's executor; the client is immutable after creation and
-// may be shared by any number of concurrent requests.
+// How backends talk to model servers: a base URL, a bearer token and the timeouts a proxy in
+// front of a slow model needs (connect, first byte, idle gap between body reads, total), on top
+// of net's shared client (net/http_client.hpp: keep-alive pools, one TLS context per ca_file,
+// system CAs and SNI, the permissive connect filter since the operator chose these hosts).
+// Transport failures come back as the upstream_* errors of core/status.hpp; an HTTP error status
+// is not a failure here (the caller reads the body). Coroutines run on the caller's executor;
+// the client is immutable after creation and may be shared by any number of concurrent
+// requests.
 #pragma once
 
 #include <cstddef>
@@ -18,31 +19,21 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "core/status.hpp"
-
-namespace boost::asio::ssl {
-class context;
-}
+#include "net/http_client.hpp"
 
 namespace sl {
 
 // Where requests go: parsed from a base URL such as "https://api.example.com/v1".
 struct HttpEndpoint {
-  bool tls = false;
-  std::string host;         // for DNS / connect (IPv6 without brackets)
-  std::string port;         // "80" / "443" unless given
-  std::string host_header;  // as written in the URL, with a non-default port
-  std::string base_path;    // no trailing slash; "" for the root
+  net::Origin origin;
+  std::string base_path;  // no trailing slash; "" for the root
 };
 
-// invalid_request unless the URL is http(s)://host[:port][/path] without query or fragment.
+// invalid_request unless the URL is http(s)://host[:port][/path] without credentials, query or
+// fragment.
 Result<HttpEndpoint> parse_http_endpoint(std::string_view url);
 
-struct HttpTimeouts {
-  int64_t connect_ms = 5000;      // DNS + TCP connect + TLS handshake
-  int64_t first_byte_ms = 60000;  // request sent until the response header arrived
-  int64_t idle_ms = 60000;        // longest gap between two body reads
-  int64_t total_ms = 600000;      // whole exchange, connect to last byte
-};
+using HttpTimeouts = net::Timeouts;
 
 struct HttpResponse {
   unsigned status = 0;
@@ -57,18 +48,17 @@ using BodySink = std::function<boost::asio::awaitable<bool>(std::string_view dat
 struct HttpClientOptions {
   HttpEndpoint endpoint;
   HttpTimeouts timeouts;
-  std::string bearer_token;                       // empty: no Authorization header
-  size_t max_body_bytes = 16 * 1024 * 1024;       // responses read whole
-  std::string ca_file;                            // extra PEM trust anchors, besides system CAs
+  std::string bearer_token;                  // empty: no Authorization header
+  size_t max_body_bytes = 16 * 1024 * 1024;  // responses read whole
+  std::string ca_file;                       // extra PEM trust anchors, besides system CAs
+  // The shared outbound client (pools); null: one of its own with default pool settings.
+  std::shared_ptr<net::HttpClient> net;
 };
 
 class HttpClient {
  public:
-  // Builds the TLS context for https endpoints (internal error when it cannot be set up).
+  // Builds the TLS context for https endpoints now (internal error when it cannot be set up).
   static Result<std::shared_ptr<const HttpClient>> create(HttpClientOptions options);
-  ~HttpClient();
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
 
   const HttpClientOptions& options() const { return options_; }
 
@@ -79,19 +69,19 @@ class HttpClient {
 
   // Same, but a 2xx body is handed to `sink` as it arrives (one read at a time, awaiting the
   // sink before the next read, so a slow consumer slows the upstream through TCP). Other
-  // statuses are read whole into HttpResponse::body as in fetch().
+  // statuses are read whole into HttpResponse::body as in fetch(). A sink that stops, or a
+  // caller that goes away, closes the connection (it is never pooled half-read).
   boost::asio::awaitable<Result<HttpResponse>> fetch_streaming(boost::beast::http::verb method,
                                                                std::string path, std::string body,
                                                                BodySink sink) const;
 
  private:
-  explicit HttpClient(HttpClientOptions options);
+  explicit HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
   boost::asio::awaitable<Result<HttpResponse>> run(boost::beast::http::verb method,
                                                    std::string path, std::string body,
                                                    const BodySink* sink) const;
 
   HttpClientOptions options_;
-  std::unique_ptr<boost::asio::ssl::context> tls_;  // only for https endpoints
 };
 
 }  // namespace sl

@@ -32,10 +32,12 @@ std::vector<ModelInfo> ModelRouter::list() const {
 }
 
 Result<ModelRouter> make_http_router(const std::vector<HttpBackendConfig>& configs,
-                                     boost::asio::any_io_executor media_executor) {
+                                     boost::asio::any_io_executor media_executor,
+                                     std::shared_ptr<net::HttpClient> outbound) {
+  if (!outbound) outbound = net::HttpClient::create(net::ClientOptions{});
   ModelRouter router;
   for (const HttpBackendConfig& c : configs) {
-    auto backend = OpenAiHttpBackend::create(c, media_executor);
+    auto backend = OpenAiHttpBackend::create(c, media_executor, outbound);
     if (!backend) return backend.error();
     if (Status s = router.add(std::move(*backend)); !s) return s.error();
   }

@@ -13,6 +13,7 @@
 #include "backends/backend.hpp"
 #include "backends/backend_config.hpp"
 #include "core/status.hpp"
+#include "net/http_client.hpp"
 
 namespace sl {
 
@@ -38,8 +39,11 @@ class ModelRouter {
 };
 
 // A router with one OpenAiHttpBackend per config; the first failing config's error.
-// `media_executor` (optional, a thread pool) is where native-mode MP4s are built.
+// `media_executor` (optional, a thread pool) is where native-mode MP4s are built; `outbound`
+// (optional) is the shared client whose pools every backend uses (null: one made here, with
+// default pool settings, shared by these backends).
 Result<ModelRouter> make_http_router(const std::vector<HttpBackendConfig>& configs,
-                                     boost::asio::any_io_executor media_executor = {});
+                                     boost::asio::any_io_executor media_executor = {},
+                                     std::shared_ptr<net::HttpClient> outbound = nullptr);
 
 }  // namespace sl

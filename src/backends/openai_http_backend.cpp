@@ -94,8 +94,9 @@ OpenAiHttpBackend::OpenAiHttpBackend(HttpBackendConfig config, std::shared_ptr<c
   format_.upstream_model = config_.upstream_model;
 }
 
-Result<std::shared_ptr<OpenAiHttpBackend>> OpenAiHttpBackend::create(const HttpBackendConfig& config,
-                                                                    asio::any_io_executor media_executor) {
+Result<std::shared_ptr<OpenAiHttpBackend>> OpenAiHttpBackend::create(
+    const HttpBackendConfig& config, asio::any_io_executor media_executor,
+    std::shared_ptr<net::HttpClient> outbound) {
   auto endpoint = parse_http_endpoint(config.base_url);
   if (!endpoint) return endpoint.error();
   HttpClientOptions options;
@@ -104,6 +105,7 @@ Result<std::shared_ptr<OpenAiHttpBackend>> OpenAiHttpBackend::create(const HttpB
                                   config.idle_timeout_ms, config.total_timeout_ms};
   options.max_body_bytes = config.max_response_bytes;
   options.ca_file = config.ca_file;
+  options.net = std::move(outbound);
   if (!config.api_key_env.empty()) {
     const char* key = std::getenv(config.api_key_env.c_str());  // read once, at start-up
     if (key == nullptr || *key == '\0') {

@@ -26,9 +26,10 @@ namespace sl {
 class OpenAiHttpBackend final : public Backend {
  public:
   // invalid_request for a bad URL or an api_key_env naming an unset/empty variable; internal
-  // when TLS cannot be set up.
+  // when TLS cannot be set up. `outbound`: the shared client (pools); null: one of its own.
   static Result<std::shared_ptr<OpenAiHttpBackend>> create(
-      const HttpBackendConfig& config, boost::asio::any_io_executor media_executor = {});
+      const HttpBackendConfig& config, boost::asio::any_io_executor media_executor = {},
+      std::shared_ptr<net::HttpClient> outbound = nullptr);
 
   std::string model_name() const override { return config_.model; }
   BackendHealth health() const override;

@@ -9,7 +9,7 @@
 
 namespace sl {
 
-boost::asio::awaitable<Result<Bytes>> load_media_url(std::string url, FetchPolicy policy,
+boost::asio::awaitable<Result<Bytes>> load_media_url(std::string url, const UrlFetcher* fetcher,
                                                      size_t max_data_url_bytes) {
   // Schemes are case-insensitive (RFC 3986): "HTTP://" and "Data:" are what they say.
   const std::string scheme = uri_scheme(url);
@@ -17,7 +17,8 @@ boost::asio::awaitable<Result<Bytes>> load_media_url(std::string url, FetchPolic
   if (scheme != "http" && scheme != "https")
     co_return make_error(ErrorCode::invalid_request,
                          "Only http(s):// and data: video URLs can be fetched.");
-  auto fetched = co_await fetch_url(std::move(url), std::move(policy));
+  if (fetcher == nullptr) co_return make_error(ErrorCode::internal, "fetching URLs is not set up");
+  auto fetched = co_await fetcher->fetch(std::move(url));
   if (!fetched.ok()) co_return fetched.error();
   co_return std::move(fetched->bytes);
 }

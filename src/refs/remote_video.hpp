@@ -13,14 +13,15 @@
 
 #include "core/media_types.hpp"
 #include "core/status.hpp"
-#include "refs/address_policy.hpp"
 #include "refs/frame_renderer.hpp"
+#include "refs/url_fetcher.hpp"
 
 namespace sl {
 
-// http(s):// through fetch_url (policy limits apply), data: through decode_data_url with
-// `max_data_url_bytes`. Anything else is invalid_request.
-boost::asio::awaitable<Result<Bytes>> load_media_url(std::string url, FetchPolicy policy,
+// http(s):// through `fetcher` (its policy's limits apply; null: internal error, fetching is not
+// set up), data: through decode_data_url with `max_data_url_bytes`. Anything else is
+// invalid_request.
+boost::asio::awaitable<Result<Bytes>> load_media_url(std::string url, const UrlFetcher* fetcher,
                                                      size_t max_data_url_bytes);
 
 // Frames of a video file as JPEGs; RenderedFrame::index is the frame's position in the sample

@@ -127,7 +127,7 @@ struct ChatRouteTest : ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(models.add(backend).ok());
     Router r;
-    add_chat_routes(r, ChatRouteDeps{&media, &models, ChatLimits{}, FetchPolicy{}, {}});
+    add_chat_routes(r, ChatRouteDeps{&media, &models, ChatLimits{}, nullptr, {}});
     pipeline = std::make_unique<ApiPipeline>(std::move(r), KeyRing({"sk-a", "sk-b"}),
                                              CorsPolicy(), metrics, clock);
     StreamOptions o;

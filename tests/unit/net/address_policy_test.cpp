@@ -1,12 +1,12 @@
 // The SSRF address table: every refused range (with its edges), IPv4 hidden in IPv6, and what
 // allow_private and allow_cidrs lift.
-#include "refs/address_policy.hpp"
+#include "net/address_policy.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace sl {
+namespace sl::net {
 namespace {
 
 namespace ip = boost::asio::ip;
@@ -89,14 +89,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"2002:c0a8:101::1", AddressClass::private_network},
         Case{"2002:808:808::1", AddressClass::global}));
 
-Status check(const FetchPolicy& policy, const char* address) {
+Status check(const AddressRules& policy, const char* address) {
   auto p = AddressPolicy::create(policy);
   if (!p.ok()) return p.error();
   return p->check(addr(address));
 }
 
 TEST(AddressPolicy, DefaultRefusesWithAReasonAndARemedy) {
-  const FetchPolicy defaults;
+  const AddressRules defaults;
   EXPECT_TRUE(check(defaults, "8.8.8.8").ok());
   EXPECT_TRUE(check(defaults, "2606:4700:4700::1111").ok());
   Status s = check(defaults, "127.0.0.1");
@@ -117,7 +117,7 @@ TEST(AddressPolicy, DefaultRefusesWithAReasonAndARemedy) {
 }
 
 TEST(AddressPolicy, AllowPrivateLiftsTheLocalNetworksOnly) {
-  FetchPolicy policy;
+  AddressRules policy;
   policy.allow_private = true;
   for (const char* a : {"127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.1.1",
                         "100.64.0.1", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1",
@@ -133,7 +133,7 @@ TEST(AddressPolicy, AllowPrivateLiftsTheLocalNetworksOnly) {
 }
 
 TEST(AddressPolicy, AllowCidrsLiftExactlyTheirRanges) {
-  FetchPolicy policy;
+  AddressRules policy;
   policy.allow_cidrs = {"10.1.0.0/16", "fd12:3456::/32", "169.254.169.254", "127.0.0.1/32"};
   EXPECT_TRUE(check(policy, "10.1.2.3").ok());
   EXPECT_TRUE(check(policy, "::ffff:10.1.2.3").ok());
@@ -150,7 +150,7 @@ TEST(AddressPolicy, AllowCidrsLiftExactlyTheirRanges) {
 TEST(AddressPolicy, BadCidrsAreRefusedUpFront) {
   for (const char* bad : {"10.0.0.0/33", "::/129", "nonsense", "10.0.0.0/", "/8", "10.0.0.0/-1",
                           "10.0.0.0/8x", "10.0.0/8"}) {
-    FetchPolicy policy;
+    AddressRules policy;
     policy.allow_cidrs = {bad};
     auto p = AddressPolicy::create(policy);
     ASSERT_FALSE(p.ok()) << bad;
@@ -185,7 +185,7 @@ TEST(Cidr, ParsesAndClearsHostBits) {
 }
 
 TEST(AddressPolicy, MetadataHostNamesAreRefusedByName) {
-  auto p = AddressPolicy::create(FetchPolicy{});
+  auto p = AddressPolicy::create(AddressRules{});
   ASSERT_TRUE(p.ok());
   for (const char* name : {"metadata.google.internal", "METADATA.Google.Internal.", "metadata",
                            "metadata.goog", "instance-data"}) {
@@ -198,5 +198,14 @@ TEST(AddressPolicy, MetadataHostNamesAreRefusedByName) {
   EXPECT_TRUE(p->check_host_name("metadata.example.com").ok());
 }
 
+TEST(AddressPolicy, PermissiveRefusesNothing) {
+  const AddressPolicy p = AddressPolicy::permissive();
+  EXPECT_TRUE(p.is_permissive());
+  for (const char* a : {"127.0.0.1", "10.0.0.1", "169.254.169.254", "::1", "fd00:ec2::254"}) {
+    EXPECT_TRUE(p.check(addr(a)).ok()) << a;
+  }
+  EXPECT_TRUE(p.check_host_name("metadata.google.internal").ok());
+}
+
 }  // namespace
-}  // namespace sl
+}  // namespace sl::net

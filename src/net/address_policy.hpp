@@ -1,13 +1,16 @@
-// Which network addresses the server may connect to when it fetches a user's http(s) media URL.
-// Such a fetch must not turn sightline into a proxy into the operator's own network (SSRF), so
-// by default everything that is not a public unicast address is refused: loopback, unspecified,
+// Which network addresses an outbound connection may go to: the connect filter of net's HTTP
+// client (net/http_client.hpp), applied between name lookup and connect. A fetch of a user's
+// http(s) media URL must not turn sightline into a proxy into the operator's own network (SSRF),
+// so the strict policy refuses everything that is not a public unicast address: loopback, unspecified,
 // private and unique-local, link-local, shared (CGNAT), multicast, broadcast and reserved
 // ranges, the same addresses written as IPv6 (IPv4-mapped, -compatible, -translated, NAT64,
 // 6to4), and cloud metadata services by address and by well-known host name. The operator lifts
 // the private classes with `allow_private` or any range with `allow_cidrs`; metadata addresses
 // are lifted only by an allow_cidrs entry, because allow_private is the everyday switch for
-// "fetch from my LAN" and must not also hand out cloud credentials. FetchPolicy also carries the
-// fetch's size, time and redirect limits (refs/url_fetcher.hpp).
+// "fetch from my LAN" and must not also hand out cloud credentials. Model backends are configured
+// by the operator and may live anywhere (a vLLM on localhost is the common case), so they get
+// the permissive policy, which refuses nothing. Refusal messages name the `fetch.*` settings,
+// the only place an operator sets these rules. A policy is immutable: share it freely.
 #pragma once
 
 #include <cstddef>
@@ -20,14 +23,12 @@
 
 #include "core/status.hpp"
 
-namespace sl {
+namespace sl::net {
 
-struct FetchPolicy {
+// The operator's exceptions to the strict policy (settings fetch.allow_private/allow_cidrs).
+struct AddressRules {
   bool allow_private = false;            // loopback, private, unique-local, link-local, CGNAT
   std::vector<std::string> allow_cidrs;  // "10.1.0.0/16", "fd00::/8", "192.0.2.7": always allowed
-  size_t max_bytes = 64 * 1024 * 1024;   // body size limit
-  int64_t timeout_ms = 10000;            // whole fetch: every hop's connect, request and body
-  int max_redirects = 3;
 };
 
 enum class AddressClass {
@@ -60,11 +61,15 @@ struct Cidr {
 };
 Result<Cidr> parse_cidr(std::string_view text);
 
-// A FetchPolicy's allow rules, parsed once.
+// The connect filter: the strict policy with the operator's rules parsed once, or permissive.
 class AddressPolicy {
  public:
-  // invalid_request naming the entry when an allow_cidrs entry does not parse.
-  static Result<AddressPolicy> create(const FetchPolicy& policy);
+  // Strict. invalid_request naming the entry when an allow_cidrs entry does not parse.
+  static Result<AddressPolicy> create(const AddressRules& rules);
+  // Refuses nothing (operator-configured upstreams).
+  static AddressPolicy permissive();
+
+  bool is_permissive() const { return permissive_; }
 
   // OK, or invalid_request such as
   // "refused: address 127.0.0.1 is loopback; set fetch.allow_private to allow".
@@ -76,8 +81,11 @@ class AddressPolicy {
   Status check_host_name(std::string_view host) const;
 
  private:
+  AddressPolicy() = default;  // only through create() or permissive(): no accidental default
+
+  bool permissive_ = false;
   bool allow_private_ = false;
   std::vector<Cidr> allow_;
 };
 
-}  // namespace sl
+}  // namespace sl::net
