@@ -1,6 +1,9 @@
 #include "ingest/source.hpp"
 #include "ingest/test_pattern_source.hpp"
 #include "ingest/url_source.hpp"
+#include "ingest/webrtc_session.hpp"
+#include "ingest/webrtc_source.hpp"
+#include "core/log.hpp"
 
 namespace sl {
 
@@ -15,12 +18,24 @@ std::string_view source_type(const SourceSpec& spec) {
 }
 
 SourceFactory default_source_factory(IngestOptions options) {
-  return [options = std::move(options)](const SourceSpec& spec, MediaSink& sink,
-                                        const Clock& clock) -> Result<std::unique_ptr<Source>> {
+  // GStreamer starts here, at startup, so its plugin scan never delays a first publisher.
+  Status gstreamer = ensure_gstreamer();
+  if (!gstreamer.ok())
+    log::warn("ingest", "WebRTC/WHIP sources disabled: " + gstreamer.error().message);
+  return [options = std::move(options), gstreamer](
+             const SourceSpec& spec, MediaSink& sink,
+             const Clock& clock) -> Result<std::unique_ptr<Source>> {
     if (const auto* url = std::get_if<UrlSourceSpec>(&spec))
       return std::unique_ptr<Source>(std::make_unique<UrlSource>(*url, options, sink, clock));
     if (const auto* tp = std::get_if<TestPatternSpec>(&spec))
       return std::unique_ptr<Source>(std::make_unique<TestPatternSource>(*tp, sink, clock));
+    if (negotiates(spec)) {
+      if (!gstreamer.ok())
+        return make_error(ErrorCode::unsupported, gstreamer.error().message, "source.type");
+      const auto kind = std::holds_alternative<WhipSourceSpec>(spec) ? WebRtcSource::Kind::whip
+                                                                     : WebRtcSource::Kind::webrtc;
+      return std::unique_ptr<Source>(std::make_unique<WebRtcSource>(kind, options, sink, clock));
+    }
     return make_error(ErrorCode::unsupported, "Source type '" + std::string(source_type(spec)) +
                                                   "' is not supported by this server yet.",
                       "source.type");
