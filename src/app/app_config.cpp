@@ -315,7 +315,7 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   const json::object& root = doc.as_object();
   ObjectReader r(root, "");
   SL_TRY(r.unknown_keys({"listen", "api_keys", "data_dir", "demo", "insecure_no_auth",
-                         "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "cors_origins",
+                         "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "webrtc", "cors_origins",
                          "metrics_token", "threads", "backends", "models", "log_level",
                          "shutdown_grace_ms"}));
   std::string listen;
@@ -347,6 +347,8 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   if (sec) SL_TRY(read_chat(*sec, c.chat));
   SL_TRY(section(root, "fetch", sec));
   if (sec) SL_TRY(read_fetch(*sec, c.fetch));
+  SL_TRY(section(root, "webrtc", sec));
+  if (sec) SL_TRY(read_webrtc_config(*sec, c.webrtc));
   if (const json::value* b = r.get("backends")) SL_TRY(read_backends(*b, c.backends));
   if (const json::value* m = r.get("models")) SL_TRY(read_models(*m, c.models));
   return {};

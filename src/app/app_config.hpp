@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/cli.hpp"
+#include "app/webrtc_config.hpp"
 #include "backends/backend_config.hpp"
 #include "core/status.hpp"
 
@@ -90,6 +91,7 @@ struct AppConfig {
   IngestSettings ingest;
   ChatSettings chat;
   FetchSettings fetch;
+  WebRtcSettings webrtc;
   std::vector<std::string> cors_origins;
   std::string metrics_token;
   int threads = 0;  // 0: one per CPU core

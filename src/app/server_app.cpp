@@ -19,6 +19,7 @@
 #include "api/http_server.hpp"
 #include "api/ops_handlers.hpp"
 #include "api/stream_handlers.hpp"
+#include "api/whip_handlers.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
@@ -62,6 +63,7 @@ StreamsConfig streams_config(const AppConfig& c) {
   s.ingest.max_width = c.ingest.max_width;
   s.ingest.max_height = c.ingest.max_height;
   s.ingest.file_root = c.allow_file_root;
+  s.ingest.webrtc = c.webrtc.options;
   return s;
 }
 
@@ -122,11 +124,15 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   api::Router router;
   api::add_ops_routes(router, api::OpsRouteDeps{&metrics, &ready, config.metrics_token});
   MediaResolver media(streams, renderer);
+  const api::WebRtcApiConfig webrtc_api{config.webrtc.options.ice_servers,
+                                        config.webrtc.whip_base_url};
   api::add_stream_routes(
       router, api::StreamRouteDeps{&streams, &media,
                                    api::StreamDefaults{config.streams.default_retention_seconds,
                                                        config.streams.default_ttl_seconds},
-                                   config.chat.max_frames_per_request, media_pool.get_executor()});
+                                   config.chat.max_frames_per_request, media_pool.get_executor(),
+                                   webrtc_api});
+  api::add_whip_routes(router, api::WhipRouteDeps{&streams, webrtc_api, media_pool.get_executor()});
   api::ChatLimits chat_limits;
   chat_limits.max_refs = config.chat.max_refs_per_request;
   chat_limits.max_frames = config.chat.max_frames_per_request;
