@@ -35,8 +35,9 @@ json::array ice_servers_json(const std::vector<IceServer>& servers) {
 std::string whip_url(const WebRtcApiConfig& config, const Request& req, const std::string& id) {
   std::string base = config.whip_base_url;
   if (base.empty()) {
+    // Without a Host header (HTTP/1.0) the URL stays relative to this server.
     auto host = req.message[http::field::host];
-    base = "http://" + std::string(host.data(), host.size());
+    if (!host.empty()) base = "http://" + std::string(host.data(), host.size());
   }
   while (!base.empty() && base.back() == '/') base.pop_back();
   return base + "/v1/streams/" + id + "/whip";

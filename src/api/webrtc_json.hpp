@@ -21,7 +21,7 @@ struct WebRtcApiConfig {
   std::string whip_base_url;
 };
 
-// "/v1/streams/{id}/whip" on the configured base (or the request's Host).
+// "/v1/streams/{id}/whip" on the configured base (or the request's Host; relative without one).
 std::string whip_url(const WebRtcApiConfig& config, const Request& req, const std::string& id);
 
 void add_webrtc_fields(boost::json::object& stream, const StreamStatus& status,

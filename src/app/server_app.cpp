@@ -110,6 +110,8 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   SystemClock clock;
   Metrics metrics;
   const StreamsConfig sconfig = streams_config(config);
+  if (Status webrtc = warm_up_webrtc(); !webrtc.ok())
+    log::warn("app", "WebRTC/WHIP sources disabled: " + webrtc.error().message);
   StreamManager streams(sconfig, default_source_factory(sconfig.ingest), clock, metrics);
   FrameRenderer renderer;
   std::atomic<bool> ready{false};

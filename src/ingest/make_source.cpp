@@ -3,7 +3,6 @@
 #include "ingest/url_source.hpp"
 #include "ingest/webrtc_session.hpp"
 #include "ingest/webrtc_source.hpp"
-#include "core/log.hpp"
 
 namespace sl {
 
@@ -17,20 +16,19 @@ std::string_view source_type(const SourceSpec& spec) {
   return std::visit(Name{}, spec);
 }
 
+Status warm_up_webrtc() { return ensure_gstreamer(); }
+
 SourceFactory default_source_factory(IngestOptions options) {
-  // GStreamer starts here, at startup, so its plugin scan never delays a first publisher.
-  Status gstreamer = ensure_gstreamer();
-  if (!gstreamer.ok())
-    log::warn("ingest", "WebRTC/WHIP sources disabled: " + gstreamer.error().message);
-  return [options = std::move(options), gstreamer](
-             const SourceSpec& spec, MediaSink& sink,
-             const Clock& clock) -> Result<std::unique_ptr<Source>> {
+  return [options = std::move(options)](const SourceSpec& spec, MediaSink& sink,
+                                        const Clock& clock) -> Result<std::unique_ptr<Source>> {
     if (const auto* url = std::get_if<UrlSourceSpec>(&spec))
       return std::unique_ptr<Source>(std::make_unique<UrlSource>(*url, options, sink, clock));
     if (const auto* tp = std::get_if<TestPatternSpec>(&spec))
       return std::unique_ptr<Source>(std::make_unique<TestPatternSource>(*tp, sink, clock));
     if (negotiates(spec)) {
-      if (!gstreamer.ok())
+      // GStreamer starts at the first WebRTC stream (or at warm_up_webrtc()), never for
+      // processes that only pull URLs.
+      if (Status gstreamer = ensure_gstreamer(); !gstreamer.ok())
         return make_error(ErrorCode::unsupported, gstreamer.error().message, "source.type");
       const auto kind = std::holds_alternative<WhipSourceSpec>(spec) ? WebRtcSource::Kind::whip
                                                                      : WebRtcSource::Kind::webrtc;

@@ -78,4 +78,9 @@ Status validate_source(const SourceSpec& spec, const IngestOptions& options);
 // unsupported when GStreamer or one of the elements they need is missing.
 SourceFactory default_source_factory(IngestOptions options);
 
+// Starts GStreamer now (its plugin scan takes a while the first time) instead of at the first
+// WebRTC publisher. Errors: unsupported, saying which elements are missing; webrtc/whip streams
+// are then refused with the same message. Thread-safe, idempotent.
+Status warm_up_webrtc();
+
 }  // namespace sl

@@ -132,7 +132,7 @@ struct WebRtcSession::Shared {
   guint video_ssrc = 0;
   bool have_video_ssrc = false;
 
-  // Set before the pipeline starts, constant afterwards.
+  // Set before the pipeline starts.
   GstElement* pipeline = nullptr;
   GstElement* depay = nullptr;
   std::string encoding;      // "VP8", "VP9", "H264"
@@ -163,19 +163,24 @@ void on_pad_added(GstElement* /*webrtc*/, GstPad* pad, gpointer data) {
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
   gst::CapsPtr caps(gst_pad_get_current_caps(pad));
   if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
-  bool video = false;
+  std::string media;
+  std::string encoding;
   guint ssrc = 0;
   bool has_ssrc = false;
   if (caps && gst_caps_get_size(caps.get()) > 0) {
     const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
-    const gchar* media = gst_structure_get_string(s, "media");
-    const gchar* enc = gst_structure_get_string(s, "encoding-name");
-    video = media && std::string(media) == "video" && enc &&
-            g_ascii_strcasecmp(enc, shared->encoding.c_str()) == 0;
+    if (const gchar* m = gst_structure_get_string(s, "media")) media = m;
+    if (const gchar* e = gst_structure_get_string(s, "encoding-name")) encoding = e;
     has_ssrc = gst_structure_get_uint(s, "ssrc", &ssrc);
   }
+  GstElement* pipeline = nullptr;
   {
+    // Every field of Shared is read under its mutex: GStreamer's threads synchronise through
+    // GLib primitives that ThreadSanitizer does not see.
     std::lock_guard lk(shared->mu);
+    pipeline = shared->pipeline;
+    const bool video = media == "video" &&
+                       g_ascii_strcasecmp(encoding.c_str(), shared->encoding.c_str()) == 0;
     if (video && !shared->video_linked) {
       gst::PadPtr sink(gst_element_get_static_pad(shared->depay, "sink"));
       if (gst_pad_link(pad, sink.get()) == GST_PAD_LINK_OK) {
@@ -190,7 +195,7 @@ void on_pad_added(GstElement* /*webrtc*/, GstPad* pad, gpointer data) {
   GstElement* drop = gst_element_factory_make("fakesink", nullptr);
   if (!drop) return;
   g_object_set(drop, "sync", FALSE, "async", FALSE, nullptr);
-  gst_bin_add(GST_BIN(shared->pipeline), drop);
+  gst_bin_add(GST_BIN(pipeline), drop);
   gst_element_sync_state_with_parent(drop);
   gst::PadPtr sink(gst_element_get_static_pad(drop, "sink"));
   gst_pad_link(pad, sink.get());
@@ -334,7 +339,6 @@ Result<WebRtcSession::Negotiated> WebRtcSession::negotiate(const CheckedOffer& o
   session->codec_ = offer.codec;
   Shared& shared = *session->shared_;
   Pipeline& p = *session->pipeline_;
-  shared.encoding = std::string(encoding_name(offer.codec));
 
   p.pipeline.reset(gst_pipeline_new(nullptr));
   GstElement* webrtc = gst_element_factory_make("webrtcbin", nullptr);
@@ -352,8 +356,12 @@ Result<WebRtcSession::Negotiated> WebRtcSession::negotiate(const CheckedOffer& o
   if (parse) gst_bin_add(p.pipeline.bin(), parse);
   p.webrtc = webrtc;
   p.appsink = appsink;
-  shared.pipeline = p.pipeline.get();
-  shared.depay = depay;
+  {
+    std::lock_guard lk(shared.mu);
+    shared.pipeline = p.pipeline.get();
+    shared.depay = depay;
+    shared.encoding = std::string(encoding_name(offer.codec));
+  }
 
   set_if_exists(depay, "request-keyframe", TRUE);
   set_if_exists(depay, "wait-for-keyframe", TRUE);

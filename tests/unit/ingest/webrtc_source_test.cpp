@@ -146,6 +146,13 @@ TEST_F(WebRtcSourceTest, WhipWaitsForTheNextPublisherWhenConfigured) {
   source.stop();
 }
 
+TEST_F(WebRtcSourceTest, DefaultFactoryBuildsWebRtcKinds) {
+  auto factory = default_source_factory(loopback_options());
+  EXPECT_TRUE(factory(WhipSourceSpec{}, sink, clock).ok());
+  EXPECT_TRUE(factory(WebRtcSourceSpec{"v=0"}, sink, clock).ok());
+  EXPECT_TRUE(warm_up_webrtc().ok());
+}
+
 TEST_F(WebRtcSourceTest, BadOffersAreRefusedBeforeAnyPipeline) {
   WebRtcSource source(WebRtcSource::Kind::whip, loopback_options(), sink, clock);
   source.start();
