@@ -403,3 +403,70 @@ def test_bad_webrtc_settings_refuse_to_start(tmp_path):
                             "127.0.0.1:0", "--api-key", "k"], capture_output=True, timeout=20)
         assert p.returncode != 0, bad
         assert b"webrtc." in p.stderr, (bad, p.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Leaks: publishers come and go; nothing stays behind
+
+def process_counts(pid: int) -> tuple[int, int, int]:
+    """(open fds, threads, RSS in KiB) of a process."""
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    threads = len(os.listdir(f"/proc/{pid}/task"))
+    rss = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
+    return fds, threads, rss
+
+
+def settled_counts(pid: int, timeout: float = 10) -> tuple[int, int, int]:
+    """Counts once sources stopped on the reaper thread are gone (two equal readings)."""
+    prev = process_counts(pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        cur = process_counts(pid)
+        if cur[:2] == prev[:2]:
+            return cur
+        prev = cur
+    return prev
+
+
+CYCLES = int(os.environ.get("SIGHTLINE_WEBRTC_CYCLES", "30"))
+
+
+@pytest.mark.timeout(120 + 4 * CYCLES)
+def test_connect_disconnect_cycles_leave_nothing_behind(rtc_server, chrome):
+    """SIGHTLINE_WEBRTC_CYCLES cycles (default 30; 300 were run by hand, docs/performance.md):
+    publish, receive frames, then leave, alternating the ways a publisher leaves (the stream is
+    deleted; the browser hangs up and the watchdog notices). fds and threads must come back to
+    where they were after a warm-up; RSS is reported and bounded loosely (allocator caches)."""
+    cycles = CYCLES
+    api = rtc_server.api(0)
+    pid = rtc_server.proc.pid
+
+    def cycle(i: int) -> None:
+        res = publish_offer(chrome, rtc_server, "vp8", name=f"cycle{i}")
+        api.wait_frames(res["id"], 5, timeout=40)
+        if i % 3 == 2:
+            chrome.evaluate("hangUp()")
+            st = api.wait_stream(res["id"], lambda x: x["state"] in ("ended", "failed"),
+                                 NO_MEDIA_MS / 1000 + 5, "end after hang-up")
+            assert st["end_reason"] == "source_lost", st
+            assert api.delete(f"/v1/streams/{res['id']}").status_code == 200
+        else:
+            assert api.delete(f"/v1/streams/{res['id']}").status_code == 200
+            chrome.evaluate("hangUp()")
+
+    for i in range(3):   # warm-up: GStreamer's plugins, pools and caches load once
+        cycle(i)
+    before = settled_counts(pid)
+    t0 = time.monotonic()
+    for i in range(3, 3 + cycles):
+        cycle(i)
+    after = settled_counts(pid)
+    print(f"{cycles} cycles in {time.monotonic() - t0:.0f}s: fds {before[0]} -> {after[0]}, "
+          f"threads {before[1]} -> {after[1]}, RSS {before[2] // 1024} -> {after[2] // 1024} MiB")
+    assert after[0] <= before[0] + 4, f"fds grew: {before} -> {after}"
+    assert after[1] <= before[1] + 2, f"threads grew: {before} -> {after}"
+    assert after[2] - before[2] < 150 * 1024 + cycles * 512, f"RSS grew: {before} -> {after}"

@@ -12,6 +12,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,19 +33,25 @@ def main() -> int:
     ap.add_argument("--width", type=int, default=320)
     ap.add_argument("--height", type=int, default=240)
     ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--bitrate", type=int, default=0, help="kbit/s (0: the encoder's default)")
+    ap.add_argument("--pattern", default="ball", help="videotestsrc pattern")
     ap.add_argument("--loopback", action="store_true",
                     help="gather ICE candidates on 127.0.0.1 only (tests)")
     args = ap.parse_args()
     Gst.init(None)
 
-    raw = (f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},"
+    raw = (f"videotestsrc is-live=true pattern={args.pattern} ! video/x-raw,width={args.width},"
            f"height={args.height},framerate={args.fps}/1 ! ")
+    rate = ""
+    if args.bitrate:
+        rate = f" bitrate={args.bitrate}" if args.codec == "h264" else \
+            f" target-bitrate={args.bitrate * 1000}"
     if args.codec == "h264":
-        enc = ("x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 ! "
+        enc = (f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60{rate} ! "
                "video/x-h264,profile=constrained-baseline ! rtph264pay pt=102 config-interval=-1 ! "
                "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000 ! ")
     else:
-        enc = ("vp8enc deadline=1 keyframe-max-dist=60 ! rtpvp8pay pt=96 ! "
+        enc = (f"vp8enc deadline=1 keyframe-max-dist=60{rate} ! rtpvp8pay pt=96 ! "
                "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000 ! ")
     pipeline = Gst.parse_launch(raw + enc + "webrtcbin name=send bundle-policy=max-bundle")
     webrtc = pipeline.get_by_name("send")
@@ -79,6 +86,7 @@ def main() -> int:
 
     req = urllib.request.Request(args.url, data=sdp.encode(), method="POST", headers={
         "Content-Type": "application/sdp", "Authorization": f"Bearer {args.token}"})
+    t0 = time.monotonic()
     try:
         resp = urllib.request.urlopen(req, timeout=15)
     except urllib.error.HTTPError as e:
@@ -86,7 +94,9 @@ def main() -> int:
         return 1
     location = urllib.parse.urljoin(args.url, resp.headers["Location"])
     answer_text = resp.read().decode()
-    print(f"WHIP session {location}", flush=True)
+    answered = time.monotonic()
+    print(f"WHIP session {location} answer_ms={(answered - t0) * 1000:.1f} "
+          f"answered_wall_ms={int(time.time() * 1000)}", flush=True)
     _, msg = GstSdp.SDPMessage.new_from_text(answer_text)
     answer = GstWebRTC.WebRTCSessionDescription.new(GstWebRTC.WebRTCSDPType.ANSWER, msg)
     remote_promise = Gst.Promise.new()
