@@ -84,7 +84,7 @@ def encode_file(codec: str, kbps: int, wd: Path) -> Path:
 
 
 def server_phase(srv, codec: str, kbps: int, n: int, warmup: float, seconds: float,
-                 wd: Path) -> float:
+                 wd: Path, perf: bool = False) -> float:
     api = srv.api(0)
     procs, ids = [], []
     try:
@@ -101,8 +101,12 @@ def server_phase(srv, codec: str, kbps: int, n: int, warmup: float, seconds: flo
             api.wait_frames(sid, 30, timeout=60)
         time.sleep(warmup)
         c0 = common.cpu_seconds(srv.proc.pid)
-        time.sleep(seconds)
+        with common.PerfRecord(srv.proc.pid, wd / f"perf-{codec}.data", perf) as rec:
+            time.sleep(seconds)
         cpu = common.cpu_seconds(srv.proc.pid) - c0
+        if perf:
+            print(f"   perf, by library ({codec}; CPU above includes perf's own overhead):")
+            print(rec.report())
         fps = [api.stream(sid)["recent_fps"] for sid in ids]
         print(f"   sightline: {n} {codec} streams, {cpu:.2f} CPU s in {seconds:g} s, "
               f"recent_fps {min(fps):.1f}..{max(fps):.1f}", flush=True)
@@ -150,6 +154,8 @@ def main() -> None:
     ap.add_argument("--cpu-rounds", type=int, default=2)
     ap.add_argument("--kbps", type=int, default=1500)
     ap.add_argument("--codecs", default="vp8,h264")
+    ap.add_argument("--perf", action="store_true", help="perf profile of an extra server round")
+    ap.add_argument("--skip-latency", action="store_true")
     args = ap.parse_args()
     results: dict = {}
     with common.run_context(args, "webrtc") as wd:
@@ -162,7 +168,8 @@ def main() -> None:
             idle = (common.cpu_seconds(srv.proc.pid) - idle0) / 5
             print(f"   idle server: {idle:.3f} CPU s/s")
 
-            answers, firsts = latency(srv, page, wd, args.rounds)
+            answers, firsts = ([], []) if args.skip_latency else latency(srv, page, wd,
+                                                                         args.rounds)
             a50, a90 = common.pct(answers, 50), common.pct(answers, 90)
             f50, f90 = common.pct(firsts, 50), common.pct(firsts, 90)
             print(common.table(
@@ -181,6 +188,8 @@ def main() -> None:
                     s_cpu.append(server_phase(srv, codec, args.kbps, args.streams, 3,
                                               args.seconds, wd) - idle * args.seconds)
                     f_cpu.append(ffmpeg_phase(path, args.streams, 3, args.seconds))
+                if args.perf:
+                    server_phase(srv, codec, args.kbps, args.streams, 3, args.seconds, wd, True)
                 per_min = 60 / (args.seconds * args.streams)
                 s, f = sum(s_cpu) * per_min / len(s_cpu), sum(f_cpu) * per_min / len(f_cpu)
                 print(common.table([[codec, f"{s:.2f}", f"{f:.2f}", f"{s / f:.2f}x",

@@ -241,10 +241,13 @@ void on_bye_ssrc(GstElement*, guint /*session*/, guint ssrc, gpointer data) {
   if (video) shared->mark_lost("the publisher said goodbye (RTCP BYE)");
 }
 
-// libnice leaves loopback out of gathering; with bind addresses or loopback allowed the agent
-// gets an explicit address list instead of enumerating interfaces itself.
-void set_local_addresses(GstElement* webrtc, const WebRtcOptions& o) {
-  if (o.bind_addresses.empty() && !o.allow_loopback) return;
+// The libnice agent under webrtcbin's ICE object.
+// - UPnP off: with it on (Debian builds libnice with gupnp-igd), gathering waits up to
+//   upnp-timeout (200 ms) for a router that a server never has; that was a fixed 200 ms in
+//   every answer.
+// - Addresses: libnice leaves loopback out of gathering; with bind addresses or loopback
+//   allowed the agent gets an explicit address list instead of enumerating interfaces itself.
+void configure_agent(GstElement* webrtc, const WebRtcOptions& o) {
   gst::ObjectPtr ice;
   {
     GObject* raw = nullptr;
@@ -256,6 +259,9 @@ void set_local_addresses(GstElement* webrtc, const WebRtcOptions& o) {
   g_object_get(ice.get(), "agent", &agent_raw, nullptr);
   std::unique_ptr<NiceAgent, void (*)(gpointer)> agent(agent_raw, g_object_unref);
   if (!agent) return;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent.get()), "upnp"))
+    g_object_set(agent.get(), "upnp", FALSE, nullptr);
+  if (o.bind_addresses.empty() && !o.allow_loopback) return;
   std::vector<std::string> ips = o.bind_addresses;
   if (ips.empty()) {
     GList* list = nice_interfaces_get_local_ips(TRUE);
@@ -302,7 +308,7 @@ void configure_ice(GstElement* webrtc, const WebRtcOptions& o) {
     if (g_object_class_find_property(klass, "ice-tcp"))
       g_object_set(ice.get(), "ice-tcp", o.ice_tcp ? TRUE : FALSE, nullptr);
   }
-  set_local_addresses(webrtc, o);
+  configure_agent(webrtc, o);
 }
 
 }  // namespace

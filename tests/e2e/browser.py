@@ -37,6 +37,7 @@ def make_barcode_y4m(path: Path, width: int, height: int, fps: int, frames: int)
     """A y4m file of `frames` frames whose barcodes are 0..frames-1 (Chromium loops it)."""
     if path.exists():
         return path
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.y4m")
     subprocess.run(
         [sources.FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
