@@ -21,9 +21,9 @@ import barcode
 import browser
 from conftest import assert_error
 
-pytestmark = [pytest.mark.sources, pytest.mark.timeout(240),
-              pytest.mark.skipif(not browser.chromium_available(),
-                                 reason="chromium not installed (scripts/setup.sh installs it)")]
+pytestmark = [pytest.mark.sources, pytest.mark.timeout(240)]
+needs_chromium = pytest.mark.skipif(not browser.chromium_available(),
+                                    reason="chromium not installed (scripts/setup.sh installs it)")
 
 W, H, FPS = 320, 240, 30
 FILE_FRAMES = 300            # the fake camera loops the file: barcodes run 0..299, 0..
@@ -67,7 +67,10 @@ def rtc_server(tmp_path_factory, page, request):
 
 
 @pytest.fixture
-def chrome(tmp_path, camera_file, page, rtc_server, request):
+def chrome(tmp_path, page, rtc_server, request):
+    if not browser.chromium_available():
+        pytest.skip("chromium not installed (scripts/setup.sh installs it)")
+    camera_file = request.getfixturevalue("camera_file")
     b = browser.Browser(tmp_path, camera_file)
     b.navigate(page.origin + "/publisher.html")
     yield b
@@ -329,6 +332,7 @@ def test_killed_browser_is_noticed_by_the_no_media_watchdog(rtc_server, chrome):
     assert api.barcode_at(sid, last) >= 0
 
 
+@needs_chromium
 def test_whip_waits_for_the_next_publisher_when_configured(start_server, page, tmp_path,
                                                            camera_file):
     srv = start_server("--config", str(webrtc_config(tmp_path, whip_wait_for_publisher=True)),
