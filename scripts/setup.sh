@@ -18,6 +18,9 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 python3-gi
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  gstreamer1.0-nice libnice-dev gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0
+  chromium fonts-liberation
   python3-venv curl ccache
 )
 

@@ -23,7 +23,7 @@ bool is_header_list(std::string_view s) {
 
 constexpr const char* kExposed =
     "X-Request-Id, X-Frame-Index, X-Frame-Timestamp-Ms, X-Frame-Wall-Ms, X-Frame-Clamped, "
-    "X-Frame-Count, X-First-Frame-Index, X-Last-Frame-Index, Retry-After, ETag, Location";
+    "X-Frame-Count, X-First-Frame-Index, X-Last-Frame-Index, Retry-After, ETag, Location, Link";
 
 }  // namespace
 

@@ -96,6 +96,41 @@ constexpr const char* kDocument = R"json({
         }
       }
     },
+    "/v1/streams/{id}/whip": {
+      "parameters": [{"$ref": "#/components/parameters/StreamId"}],
+      "post": {
+        "summary": "WHIP (RFC 9725): publish to a whip stream. Bearer token: the stream's publish.token (not an API key); the body is a non-trickle SDP offer",
+        "operationId": "whipPublish",
+        "security": [],
+        "requestBody": {"required": true, "content": {"application/sdp": {"schema": {"type": "string"}}}},
+        "responses": {
+          "201": {"description": "The SDP answer; Location names the publisher session, Link headers carry the ICE servers",
+                  "headers": {"Location": {"schema": {"type": "string"}}, "Link": {"schema": {"type": "string"}}},
+                  "content": {"application/sdp": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"},
+          "409": {"$ref": "#/components/responses/Error"},
+          "413": {"$ref": "#/components/responses/Error"},
+          "415": {"$ref": "#/components/responses/Error"},
+          "422": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
+    "/v1/streams/{id}/whip/{session}": {
+      "parameters": [{"$ref": "#/components/parameters/StreamId"},
+                     {"name": "session", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "delete": {
+        "summary": "WHIP: end the publisher session (Bearer: the stream's publish.token)",
+        "operationId": "whipDelete",
+        "security": [],
+        "responses": {
+          "200": {"description": "Session ended"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
     "/v1/streams/{id}/frame": {
       "parameters": [{"$ref": "#/components/parameters/StreamId"}],
       "get": {

@@ -46,7 +46,9 @@ asio::awaitable<void> create_stream(StreamRouteDeps d, Request& req, ResponseWri
     status = d.streams->create(req.owner, *options);
   }
   if (!status.ok()) co_return co_await send_error(w, status.error());
-  auto res = json_response(201, stream_to_json(*status));
+  json::object created = stream_to_json(*status);
+  add_webrtc_fields(created, *status, d.webrtc, req);
+  auto res = json_response(201, created);
   res.set(http::field::location, "/v1/streams/" + status->id);
   co_await w.send(std::move(res));
 }
@@ -65,7 +67,9 @@ asio::awaitable<void> get_stream(StreamRouteDeps d, Request& req, ResponseWriter
   if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
   auto status = d.streams->status(req.owner, id);
   if (!status.ok()) co_return co_await send_error(w, status.error());
-  co_await w.send(json_response(200, stream_to_json(*status)));
+  json::object o = stream_to_json(*status);
+  add_webrtc_fields(o, *status, d.webrtc, req);
+  co_await w.send(json_response(200, o));
 }
 
 asio::awaitable<void> delete_stream(StreamRouteDeps d, Request& req, ResponseWriter& w) {

@@ -10,6 +10,7 @@
 #include "api/router.hpp"
 #include "core/stream_id.hpp"
 #include "api/stream_json.hpp"
+#include "api/webrtc_json.hpp"
 #include "refs/media_resolver.hpp"
 #include "streams/stream_manager.hpp"
 
@@ -21,6 +22,7 @@ struct StreamRouteDeps {
   StreamDefaults defaults;
   int64_t max_clip_frames = 512;                 // GET .../clip; same limit as chat requests
   boost::asio::any_io_executor media_executor;   // where clips are decoded and encoded
+  WebRtcApiConfig webrtc;                        // ice_servers and WHIP publish URLs
 };
 
 void add_stream_routes(Router& router, const StreamRouteDeps& deps);

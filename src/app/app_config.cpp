@@ -346,7 +346,7 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   ObjectReader r(root, "");
   SL_TRY(r.unknown_keys({"listen", "api_keys", "data_dir", "demo", "insecure_no_auth",
                          "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "websocket",
-                         "outbound",
+                         "outbound", "webrtc",
                          "cors_origins",
                          "metrics_token", "threads", "backends", "models", "log_level",
                          "shutdown_grace_ms"}));
@@ -383,6 +383,8 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   if (sec) SL_TRY(read_websocket(*sec, c.websocket));
   SL_TRY(section(root, "outbound", sec));
   if (sec) SL_TRY(read_outbound(*sec, c.outbound));
+  SL_TRY(section(root, "webrtc", sec));
+  if (sec) SL_TRY(read_webrtc_config(*sec, c.webrtc));
   if (const json::value* b = r.get("backends")) SL_TRY(read_backends(*b, c.backends));
   if (const json::value* m = r.get("models")) SL_TRY(read_models(*m, c.models));
   return {};

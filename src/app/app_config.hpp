@@ -13,6 +13,7 @@
 
 #include "api/ws_settings.hpp"
 #include "app/cli.hpp"
+#include "app/webrtc_config.hpp"
 #include "backends/backend_config.hpp"
 #include "core/status.hpp"
 #include "net/pool_settings.hpp"
@@ -94,6 +95,7 @@ struct AppConfig {
   FetchSettings fetch;
   api::WsSettings websocket;  // the api module's struct, embedded: one default per setting
   net::PoolSettings outbound;  // keep-alive pools of outbound HTTP (backends and fetches)
+  WebRtcSettings webrtc;
   std::vector<std::string> cors_origins;
   std::string metrics_token;
   int threads = 0;  // 0: one per CPU core

@@ -21,6 +21,7 @@
 #include "api/ops_handlers.hpp"
 #include "api/stream_handlers.hpp"
 #include "api/stream_socket.hpp"
+#include "api/whip_handlers.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
@@ -64,6 +65,7 @@ StreamsConfig streams_config(const AppConfig& c) {
   s.ingest.max_width = c.ingest.max_width;
   s.ingest.max_height = c.ingest.max_height;
   s.ingest.file_root = c.allow_file_root;
+  s.ingest.webrtc = c.webrtc.options;
   return s;
 }
 
@@ -110,6 +112,8 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   SystemClock clock;
   Metrics metrics;
   const StreamsConfig sconfig = streams_config(config);
+  if (Status webrtc = warm_up_webrtc(); !webrtc.ok())
+    log::warn("app", "WebRTC/WHIP sources disabled: " + webrtc.error().message);
   StreamManager streams(sconfig, default_source_factory(sconfig.ingest), clock, metrics);
   FrameRenderer renderer;
   std::atomic<bool> ready{false};
@@ -128,11 +132,15 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   api::add_ops_routes(router, api::OpsRouteDeps{&metrics, &ready, config.metrics_token});
   MediaResolver media(streams, renderer);
   api::add_stream_socket_routes(router, &streams);
+  const api::WebRtcApiConfig webrtc_api{config.webrtc.options.ice_servers,
+                                        config.webrtc.whip_base_url};
   api::add_stream_routes(
       router, api::StreamRouteDeps{&streams, &media,
                                    api::StreamDefaults{config.streams.default_retention_seconds,
                                                        config.streams.default_ttl_seconds},
-                                   config.chat.max_frames_per_request, media_pool.get_executor()});
+                                   config.chat.max_frames_per_request, media_pool.get_executor(),
+                                   webrtc_api});
+  api::add_whip_routes(router, api::WhipRouteDeps{&streams, webrtc_api, media_pool.get_executor()});
   api::ChatLimits chat_limits;
   chat_limits.max_refs = config.chat.max_refs_per_request;
   chat_limits.max_frames = config.chat.max_frames_per_request;

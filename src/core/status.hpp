@@ -28,6 +28,9 @@ enum class ErrorCode {
   permission_denied,     // the key may see the object but not change it (403)
   payload_too_large,     // body or media over a limit (413)
   unsupported,           // valid but not supported here (400)
+  unsupported_media,     // media this server cannot take: an SDP offer without video, or with
+                         // only codecs it cannot depayload (422)
+  conflict,              // the resource is taken (a second WHIP publisher) (409)
   source_error,          // camera / source failure
   upstream_error,        // backend answered with an error (502)
   upstream_unavailable,  // backend unreachable (503)

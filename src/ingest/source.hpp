@@ -23,6 +23,7 @@
 #include "core/media_sink.hpp"
 #include "core/status.hpp"
 #include "ingest/source_spec.hpp"
+#include "ingest/webrtc_options.hpp"
 
 namespace sl {
 
@@ -35,6 +36,7 @@ struct IngestOptions {
   int max_width = 7680;                 // larger frames are refused (absurd resolutions)
   int max_height = 4320;
   std::string file_root;                // file:// sources must lie under this dir; empty: refused
+  WebRtcOptions webrtc;                 // webrtc and whip sources
 };
 
 // The answer to an SDP offer, and the publisher session it opened (WHIP's resource).
@@ -72,8 +74,13 @@ using SourceFactory = std::function<Result<std::unique_ptr<Source>>(
 // kinds this build has no source for.
 Status validate_source(const SourceSpec& spec, const IngestOptions& options);
 
-// The factory for the sources ingest has (url, test_pattern); webrtc/whip answer unsupported
-// until their source is added here.
+// The factory for the sources ingest has (url, test_pattern, webrtc, whip). webrtc/whip answer
+// unsupported when GStreamer or one of the elements they need is missing.
 SourceFactory default_source_factory(IngestOptions options);
+
+// Starts GStreamer now (its plugin scan takes a while the first time) instead of at the first
+// WebRTC publisher. Errors: unsupported, saying which elements are missing; webrtc/whip streams
+// are then refused with the same message. Thread-safe, idempotent.
+Status warm_up_webrtc();
 
 }  // namespace sl

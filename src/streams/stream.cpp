@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/random_id.hpp"
+
 namespace sl {
 namespace {
 
@@ -31,6 +33,9 @@ Stream::Stream(std::string id, std::string owner, StreamOptions options,
       options_(std::move(options)),
       clock_(clock),
       created_at_ms_(clock.wall_ms()),
+      publish_token_(std::holds_alternative<WhipSourceSpec>(options_.source)
+                         ? random_hex_id("", 24)
+                         : std::string()),
       byte_cap_(config.store.max_bytes),
       store_(std::make_shared<FrameStore>(limits_for(options_, config))),
       keeper_(*store_, config.jpeg_quality, config.keep_second_jpegs),
@@ -123,6 +128,7 @@ StreamStatus Stream::status() const {
   st.created_at_ms = created_at_ms_;
   st.retention_seconds = options_.retention_seconds;
   st.lease = options_.lease;
+  st.publish_token = publish_token_;
 
   const StoreStats stats = store_->stats();
   const SourceEvent ev = store_->last_source_event();

@@ -51,6 +51,8 @@ class Stream {
   int64_t created_at_ms() const { return created_at_ms_; }
 
   const std::string& id() const { return id_; }
+  // The WHIP publish secret of a `whip` stream ("" for other kinds).
+  const std::string& publish_token() const { return publish_token_; }
   const std::string& owner() const { return owner_; }
   bool visible_to(const std::string& owner) const {
     return owner_ == owner || owner_ == kOwnerEveryone;
@@ -80,6 +82,7 @@ class Stream {
   const StreamOptions options_;
   const Clock& clock_;
   const int64_t created_at_ms_;
+  const std::string publish_token_;
   const size_t byte_cap_;
   std::shared_ptr<FrameStore> store_;
   SecondKeeper keeper_;  // in front of the store

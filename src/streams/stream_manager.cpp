@@ -178,6 +178,22 @@ Status StreamManager::end_session(const std::string& owner, const std::string& i
   return s->end_session(session_id);
 }
 
+Result<std::string> StreamManager::authorize_publisher(const std::string& id,
+                                                      const std::string& token) const {
+  std::shared_ptr<Stream> s;
+  {
+    std::lock_guard lk(registry_->mu);
+    auto it = registry_->streams.find(id);
+    if (it != registry_->streams.end()) s = it->second;
+  }
+  if (!s || s->publish_token().empty()) return not_found(id);
+  if (token.empty() || !constant_time_equal(token, s->publish_token()))
+    return make_error(ErrorCode::unauthorized,
+                      "Missing or wrong publish token for stream '" + id +
+                          "' (the bearer token is publish.token from the stream object).");
+  return s->owner();
+}
+
 Result<Subscription> StreamManager::subscribe_events(
     const std::string& owner, const std::string& id,
     std::function<void(const SourceEvent&)> listener) {

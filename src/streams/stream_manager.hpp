@@ -86,6 +86,8 @@ struct StreamStatus {
   std::optional<int64_t> expires_at_ms;
   // Only in create()'s result, for a source that negotiated with the request's offer (webrtc).
   std::optional<SdpAnswer> answer;
+  // A `whip` stream's publish secret (the WHIP bearer token); "" for other kinds.
+  std::string publish_token;
 };
 
 struct KeepaliveResult {
@@ -124,6 +126,10 @@ class StreamManager final : public StreamLookup {
                            const std::string& offer_sdp);
   Status end_session(const std::string& owner, const std::string& id,
                      const std::string& session_id);
+  // WHIP requests carry the stream's publish token instead of an API key: the owner of stream
+  // `id` when `token` is its publish token. Errors: stream_not_found (no such stream, or not a
+  // whip stream), unauthorized (missing or wrong token; compared in constant time).
+  Result<std::string> authorize_publisher(const std::string& id, const std::string& token) const;
   // Lifecycle events and frames of a visible stream (contracts: streams/stream_events.hpp).
   // Errors: stream_not_found.
   Result<Subscription> subscribe_events(const std::string& owner, const std::string& id,

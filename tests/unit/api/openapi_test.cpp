@@ -7,6 +7,7 @@
 #include "api/ops_handlers.hpp"
 #include "api/chat_handlers.hpp"
 #include "api/stream_handlers.hpp"
+#include "api/whip_handlers.hpp"
 
 namespace sl::api {
 namespace {
@@ -22,6 +23,7 @@ TEST(OpenApi, ParsesAndListsEveryRoutedPattern) {
   add_ops_routes(router, OpsRouteDeps{&metrics, &ready, ""});
   add_stream_routes(router, StreamRouteDeps{});
   add_chat_routes(router, ChatRouteDeps{});
+  add_whip_routes(router, WhipRouteDeps{});
   for (const auto& r : router.routes()) {
     SCOPED_TRACE(r.pattern);
     ASSERT_TRUE(paths.contains(r.pattern));

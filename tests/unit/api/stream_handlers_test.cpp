@@ -8,6 +8,7 @@
 #include "api/api_pipeline.hpp"
 #include "api_test_support.hpp"
 #include "core/clock.hpp"
+#include "fakes/fake_source.hpp"
 
 namespace sl::api {
 namespace {
@@ -15,17 +16,26 @@ using testing::make_request;
 using testing::RecordingWriter;
 using testing::run_coro;
 
+// Real sources for the pull kinds; fakes for webrtc/whip, so GStreamer stays out of this binary.
+SourceFactory sources_with_fake_webrtc(sl::testing::FakeSourceFactory& fakes) {
+  return [real = default_source_factory({}), fake = fakes.factory()](
+             const SourceSpec& spec, MediaSink& sink, const Clock& clock) {
+    return negotiates(spec) ? fake(spec, sink, clock) : real(spec, sink, clock);
+  };
+}
+
 struct StreamHandlersTest : ::testing::Test {
   SystemClock clock;
   Metrics metrics;
-  StreamManager streams{StreamsConfig{}, default_source_factory({}), clock, metrics};
+  sl::testing::FakeSourceFactory fakes;
+  StreamManager streams{StreamsConfig{}, sources_with_fake_webrtc(fakes), clock, metrics};
   FrameRenderer renderer;
   MediaResolver media{streams, renderer};
   std::unique_ptr<ApiPipeline> pipeline;
 
   void SetUp() override {
     Router r;
-    add_stream_routes(r, StreamRouteDeps{&streams, &media, StreamDefaults{120, 60}, 512, {}});
+    add_stream_routes(r, StreamRouteDeps{&streams, &media, StreamDefaults{120, 60}, 512, {}, {}});
     pipeline = std::make_unique<ApiPipeline>(std::move(r), KeyRing({"sk-a", "sk-b"}),
                                              CorsPolicy(), metrics, clock);
   }
@@ -80,8 +90,27 @@ TEST_F(StreamHandlersTest, CreateRejectsBadBodies) {
   expect_error(call(http::verb::post, "/v1/streams", R"({"source":{"type":"webrtc"}})"), 400,
                "invalid_request", "source.sdp");
   // A kind this server has no source for: the factory's refusal, a clear 400.
-  expect_error(call(http::verb::post, "/v1/streams", R"({"source":{"type":"whip"}})"), 400,
+  expect_error(call(http::verb::post, "/v1/streams", R"({"source":{"type":"push"}})"), 400,
                "unsupported", "source.type");
+}
+
+TEST_F(StreamHandlersTest, WhipStreamsCarryTheirPublishEndpoint) {
+  auto w = call(http::verb::post, "/v1/streams", R"({"source":{"type":"whip"}})");
+  ASSERT_EQ(w.status(), 201u) << w.response.body();
+  auto o = w.json().as_object();
+  const std::string id(o.at("id").as_string());
+  auto publish = o.at("publish").as_object();
+  EXPECT_EQ(publish.at("type").as_string(), "whip");
+  // No Host header here: the URL is relative to the server.
+  EXPECT_EQ(publish.at("url").as_string(), "/v1/streams/" + id + "/whip");
+  EXPECT_GE(publish.at("token").as_string().size(), 32u);
+  EXPECT_TRUE(o.at("ice_servers").as_array().empty());
+  auto get = call(http::verb::get, "/v1/streams/" + id);
+  EXPECT_EQ(get.json().at("publish"), o.at("publish"));
+  // Other kinds have neither.
+  auto tp = call(http::verb::get, "/v1/streams/" + create());
+  EXPECT_FALSE(tp.json().as_object().contains("publish"));
+  EXPECT_FALSE(tp.json().as_object().contains("ice_servers"));
 }
 
 TEST_F(StreamHandlersTest, GetListKeepaliveDelete) {

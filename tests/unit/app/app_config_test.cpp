@@ -214,5 +214,48 @@ TEST(AppConfig, KeyIsGeneratedOnlyWhenNeeded) {
   EXPECT_TRUE(insecure.api_keys.empty());
 }
 
+TEST(AppConfig, WebRtcSection) {
+  AppConfig c;
+  Status s = apply_config_json(R"({"webrtc": {
+      "no_media_timeout_ms": 2000, "bind_addresses": ["127.0.0.1", "10.0.0.5"],
+      "allow_loopback": true, "udp_port_min": 40000, "udp_port_max": 40100,
+      "public_ip": "203.0.113.7", "ice_tcp": false, "whip_wait_for_publisher": true,
+      "whip_base_url": "https://cams.example.com",
+      "ice_servers": [{"urls": "stun:stun.example.net"},
+                      {"urls": ["turn:t.example.net:3478"], "username": "u", "credential": "p"}]}})",
+                               c);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const WebRtcOptions& w = c.webrtc.options;
+  EXPECT_EQ(w.no_media_timeout_ms, 2000);
+  EXPECT_EQ(w.bind_addresses.size(), 2u);
+  EXPECT_EQ(w.udp_port_min, 40000);
+  EXPECT_EQ(w.udp_port_max, 40100);
+  EXPECT_EQ(w.public_ip, "203.0.113.7");
+  EXPECT_FALSE(w.ice_tcp);
+  EXPECT_TRUE(w.whip_wait_for_publisher);
+  ASSERT_EQ(w.ice_servers.size(), 2u);
+  EXPECT_EQ(w.ice_servers[0].urls, std::vector<std::string>{"stun:stun.example.net"});
+  EXPECT_EQ(w.ice_servers[1].username, "u");
+  EXPECT_EQ(c.webrtc.whip_base_url, "https://cams.example.com");
+
+  for (const char* bad : {
+           R"({"webrtc": {"bind_addresses": ["127.0.0.1"]}})",
+           R"({"webrtc": {"bind_addresses": ["eth0"]}})",
+           R"({"webrtc": {"udp_port_min": 5000}})",
+           R"({"webrtc": {"udp_port_min": 6000, "udp_port_max": 5000}})",
+           R"({"webrtc": {"public_ip": "example.com"}})",
+           R"({"webrtc": {"ice_servers": [{"urls": "http://x"}]}})",
+           R"({"webrtc": {"ice_servers": [{"urls": "turn:x"}]}})",
+           R"({"webrtc": {"ice_servers": [{"urls": "stun:x", "extra": 1}]}})",
+           R"({"webrtc": {"max_offer_bytes": 10}})",
+           R"({"webrtc": {"whip_base_url": "cams.example.com"}})",
+           R"({"webrtc": {"bogus": 1}})"}) {
+    AppConfig d;
+    Status r = apply_config_json(bad, d);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().param.rfind("webrtc.", 0), 0u) << bad << " " << r.error().param;
+  }
+}
+
 }  // namespace
 }  // namespace sl::app

@@ -347,11 +347,45 @@ TEST(StreamManager, WhipOffersAndSessionEndsReachTheSource) {
 TEST(StreamManager, UnsupportedKindsAreRefusedByTheFactory) {
   testing::ManualClock clock;
   Metrics metrics;
-  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
+  SourceFactory refusing = [](const SourceSpec&, MediaSink&,
+                              const Clock&) -> Result<std::unique_ptr<Source>> {
+    return make_error(ErrorCode::unsupported, "no GStreamer", "source.type");
+  };
+  StreamManager mgr(small_config(), refusing, clock, metrics);
   auto r = mgr.create("k", whip_options());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::unsupported);
   EXPECT_TRUE(mgr.list("k").empty());
+}
+
+TEST(StreamManager, WhipPublishersAuthorizeWithTheStreamsPublishToken) {
+  testing::ManualClock clock;
+  Metrics metrics;
+  testing::FakeSourceFactory fakes;
+  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+  auto whip = mgr.create("k", whip_options());
+  ASSERT_TRUE(whip.ok());
+  const std::string token = whip->publish_token;
+  EXPECT_GE(token.size(), 32u);
+  EXPECT_EQ(mgr.status("k", whip->id)->publish_token, token);
+  auto other = mgr.create("k", whip_options());
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->publish_token, token);
+
+  auto owner = mgr.authorize_publisher(whip->id, token);
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(*owner, "k");
+  EXPECT_EQ(mgr.authorize_publisher(whip->id, "").error().code, ErrorCode::unauthorized);
+  EXPECT_EQ(mgr.authorize_publisher(whip->id, other->publish_token).error().code,
+            ErrorCode::unauthorized);
+  EXPECT_EQ(mgr.authorize_publisher("nope", token).error().code, ErrorCode::stream_not_found);
+  // Other kinds have no publish token and take no WHIP publisher.
+  StreamOptions tp;
+  tp.source = TestPatternSpec{};
+  auto pattern = mgr.create("k2", tp);
+  ASSERT_TRUE(pattern.ok());
+  EXPECT_TRUE(pattern->publish_token.empty());
+  EXPECT_EQ(mgr.authorize_publisher(pattern->id, "").error().code, ErrorCode::stream_not_found);
 }
 
 }  // namespace
