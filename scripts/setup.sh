@@ -19,6 +19,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 python3-gi
   python3-venv curl ccache
+  libtorch-dev libopenblas0-pthread
 )
 
 need_apt() {

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <tuple>
 
 #include "engine/pil_resize.hpp"
 
@@ -104,6 +105,14 @@ std::pair<int, int> longest_edge_size(int height, int width, int longest_edge) {
     width = static_cast<int>(height * aspect2);
   }
   return {std::max(height, 1), std::max(width, 1)};
+}
+
+TileGrid tile_grid(int width, int height, const ImageProcessorConfig& c) {
+  if (width <= 0 || height <= 0 || c.tile_size <= 0 || !c.do_image_splitting) return {};
+  if (c.do_resize) std::tie(height, width) = longest_edge_size(height, width, c.longest_edge);
+  auto [h, w] = tile_multiple_size(height, width, c.tile_size);
+  if (h <= c.tile_size && w <= c.tile_size) return {};
+  return {(h - c.tile_size) / c.tile_size + 1, (w - c.tile_size) / c.tile_size + 1};
 }
 
 Result<ProcessedImage> preprocess_image(const RgbImage& image, const ImageProcessorConfig& c) {

@@ -38,6 +38,14 @@ Result<ProcessedImage> preprocess_image(const RgbImage& image, const ImageProces
 // A video frame: resized to the video's longest edge, then squeezed to one tile (no split).
 Result<ProcessedImage> preprocess_video_frame(const RgbImage& frame, const ProcessorConfig& config);
 
+// The rows x cols of tiles preprocess_image() cuts from a picture of this size (0 x 0: one
+// tile), without touching pixels (transformers' get_number_of_image_patches).
+struct TileGrid {
+  int rows = 0;
+  int cols = 0;
+};
+TileGrid tile_grid(int width, int height, const ImageProcessorConfig& config);
+
 // The output size of step 1 (height, width), exposed for tests.
 std::pair<int, int> longest_edge_size(int height, int width, int longest_edge);
 
