@@ -148,3 +148,43 @@ TEST(ModelParity, Bf16GreedyTokensMatchEndToEnd) { check_greedy_end_to_end("tiny
 
 }  // namespace
 }  // namespace sl::engine
+
+namespace sl::engine {
+namespace {
+
+TEST(ModelLoad, RefusesDevicesThisLibtorchLacks) {
+  auto ckpt = load_checkpoint(testing::fixture_dir() / "tiny_f32");
+  ASSERT_TRUE(ckpt.ok());
+  auto shared = std::make_shared<const Checkpoint>(std::move(*ckpt));
+  ModelOptions bad;
+  bad.device = "abacus";
+  EXPECT_FALSE(load_model(shared, bad).ok());
+  ModelOptions negative;
+  negative.threads = -1;
+  EXPECT_EQ(load_model(shared, negative).error().code, ErrorCode::invalid_request);
+}
+
+TEST(ModelForward, RefusesMismatchedImageRowsAndOverlongInput) {
+  auto ckpt = load_checkpoint(testing::fixture_dir() / "tiny_f32");
+  ASSERT_TRUE(ckpt.ok());
+  auto shared = std::make_shared<const Checkpoint>(std::move(*ckpt));
+  auto model = load_model(shared, {});
+  ASSERT_TRUE(model.ok());
+  const int image = (*model)->info().image_token_id;
+  auto seq = (*model)->new_sequence();
+  const std::vector<int> ids{1, image, 2};
+  EXPECT_EQ((*model)->forward(*seq, ids, {}).error().code, ErrorCode::invalid_request);
+  const std::vector<int> out_of_range{(*model)->info().vocab_size};
+  EXPECT_EQ((*model)->forward(*seq, out_of_range, {}).error().code, ErrorCode::invalid_request);
+  const std::vector<int> too_long(static_cast<std::size_t>((*model)->info().context_length) + 1, 1);
+  EXPECT_EQ((*model)->forward(*seq, too_long, {}).error().code, ErrorCode::invalid_request);
+  ProcessedImage wrong_tile;
+  wrong_tile.tile = 16;
+  wrong_tile.tiles = 1;
+  wrong_tile.pixels.resize(wrong_tile.tile_floats());
+  EXPECT_EQ((*model)->encode(wrong_tile).error().code, ErrorCode::invalid_request);
+  EXPECT_EQ(seq->length(), 0);
+}
+
+}  // namespace
+}  // namespace sl::engine
