@@ -23,7 +23,9 @@ Planes random_picture(int w, int h, PixelLayout layout, bool full_range, unsigne
   Planes p;
   const int cw = layout == PixelLayout::i444 ? w : (w + 1) / 2;
   const int ch = layout == PixelLayout::i420 ? (h + 1) / 2 : h;
-  const int stride_pad = 3;  // strides wider than the rows, as decoders give them
+  // Strides wider than the rows and spare rows below, as decoders give them: libjpeg-turbo's
+  // tjCompressFromYUVPlanes reads whole 8x8 blocks, past the last column and row of odd sizes.
+  const int stride_pad = 32;
   p.image.width = w;
   p.image.height = h;
   p.image.layout = layout;
@@ -31,7 +33,7 @@ Planes random_picture(int w, int h, PixelLayout layout, bool full_range, unsigne
   for (std::size_t i = 0; i < 3; ++i) {
     const int pw = i == 0 ? w : cw, ph = i == 0 ? h : ch;
     p.image.stride[i] = pw + stride_pad;
-    p.data[i].resize(static_cast<std::size_t>(p.image.stride[i]) * static_cast<std::size_t>(ph));
+    p.data[i].resize(static_cast<std::size_t>(p.image.stride[i]) * static_cast<std::size_t>(ph + 16));
     for (auto& b : p.data[i]) b = static_cast<std::uint8_t>(rng() % 256);
     p.image.plane[i] = p.data[i].data();
   }
