@@ -33,18 +33,20 @@ LlamaDecoder::LlamaDecoder(const TensorLoader& loader, const std::string& prefix
     Layer layer;
     layer.in_norm = loader.get(l + "input_layernorm.weight");
     layer.post_norm = loader.get(l + "post_attention_layernorm.weight");
-    layer.qkv_w = at::cat({loader.get(a + "q_proj.weight"), loader.get(a + "k_proj.weight"), loader.get(a + "v_proj.weight")});
+    auto names = [](const std::string& base, std::initializer_list<const char*> parts, const char* suffix) {
+      std::vector<std::string> out;
+      for (const char* p : parts) out.push_back(base + p + suffix);
+      return out;
+    };
+    layer.qkv = FusedLinear(loader, names(a, {"q_proj", "k_proj", "v_proj"}, ".weight"),
+                            config.attention_bias ? names(a, {"q_proj", "k_proj", "v_proj"}, ".bias")
+                                                  : std::vector<std::string>{});
     layer.o_w = loader.get(a + "o_proj.weight");
-    if (config.attention_bias) {
-      layer.qkv_b = at::cat({loader.get(a + "q_proj.bias"), loader.get(a + "k_proj.bias"), loader.get(a + "v_proj.bias")});
-      layer.o_b = loader.get(a + "o_proj.bias");
-    }
-    layer.gate_up_w = at::cat({loader.get(m + "gate_proj.weight"), loader.get(m + "up_proj.weight")});
+    if (config.attention_bias) layer.o_b = loader.get(a + "o_proj.bias");
+    layer.gate_up = FusedLinear(loader, names(m, {"gate_proj", "up_proj"}, ".weight"),
+                                config.mlp_bias ? names(m, {"gate_proj", "up_proj"}, ".bias") : std::vector<std::string>{});
     layer.down_w = loader.get(m + "down_proj.weight");
-    if (config.mlp_bias) {
-      layer.gate_up_b = at::cat({loader.get(m + "gate_proj.bias"), loader.get(m + "up_proj.bias")});
-      layer.down_b = loader.get(m + "down_proj.bias");
-    }
+    if (config.mlp_bias) layer.down_b = loader.get(m + "down_proj.bias");
     layers_.push_back(std::move(layer));
   }
 }
@@ -83,7 +85,7 @@ at::Tensor LlamaDecoder::forward(KvCache& cache, const at::Tensor& embeddings) c
   const int64_t t = embeddings.size(0);
   const int64_t past = cache.length_;
   const int64_t heads = config_.num_heads, kv_heads = config_.num_kv_heads, d = config_.head_dim;
-  const int64_t q_size = heads * d, kv_size = kv_heads * d;
+  const int64_t q_size = heads * d;
   reserve(cache, static_cast<int>(past + t), embeddings);
   const int64_t total = past + t;
 
@@ -108,10 +110,10 @@ at::Tensor LlamaDecoder::forward(KvCache& cache, const at::Tensor& embeddings) c
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     at::Tensor h = rms_norm(x, l.in_norm);
-    const at::Tensor qkv = dense(h, l.qkv_w, l.qkv_b);
-    at::Tensor q = qkv.narrow(-1, 0, q_size).view({t, heads, d}).transpose(0, 1);
-    at::Tensor k = qkv.narrow(-1, q_size, kv_size).view({t, kv_heads, d}).transpose(0, 1);
-    const at::Tensor v = qkv.narrow(-1, q_size + kv_size, kv_size).view({t, kv_heads, d}).transpose(0, 1);
+    const std::vector<at::Tensor> qkv = l.qkv(h);
+    at::Tensor q = qkv[0].reshape({t, heads, d}).transpose(0, 1);
+    at::Tensor k = qkv[1].reshape({t, kv_heads, d}).transpose(0, 1);
+    const at::Tensor v = qkv[2].reshape({t, kv_heads, d}).transpose(0, 1);
     q = q * cos + rotate_half(q) * sin;
     k = k * cos + rotate_half(k) * sin;
     cache.k_[i].narrow(1, past, t).copy_(k);
@@ -127,9 +129,8 @@ at::Tensor LlamaDecoder::forward(KvCache& cache, const at::Tensor& embeddings) c
     h = at::matmul(scores, values).view({heads, t, d}).transpose(0, 1).reshape({t, q_size});
     x = x + dense(h, l.o_w, l.o_b);
     h = rms_norm(x, l.post_norm);
-    const at::Tensor gate_up = dense(h, l.gate_up_w, l.gate_up_b);
-    const int64_t inter = config_.intermediate_size;
-    x = x + dense(at::silu(gate_up.narrow(-1, 0, inter)) * gate_up.narrow(-1, inter, inter), l.down_w, l.down_b);
+    const std::vector<at::Tensor> gate_up = l.gate_up(h);
+    x = x + dense(at::silu(gate_up[0]) * gate_up[1], l.down_w, l.down_b);
   }
   cache.length_ = static_cast<int>(total);
   const at::Tensor last = rms_norm(x.narrow(0, t - 1, 1), norm_);

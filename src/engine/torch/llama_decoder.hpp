@@ -1,6 +1,7 @@
 // Internal to sl_engine_torch: a Llama-style decoder (RMSNorm, rotary positions, grouped-query
 // attention, SwiGLU MLP) with a KV cache per sequence, as SmolVLM's text model and other
-// families use it. q/k/v and gate/up are fused at load, the rotary frequencies computed once.
+// families use it. q/k/v and gate/up are fused at load (FusedLinear's rule), the rotary
+// frequencies computed once.
 // The arithmetic follows transformers' LlamaModel (RMSNorm in float32, softmax in float32, the
 // rotary tables cast to the compute type). forward() is const; one thread per cache.
 #pragma once
@@ -55,7 +56,8 @@ class LlamaDecoder {
 
  private:
   struct Layer {
-    at::Tensor in_norm, qkv_w, qkv_b, o_w, o_b, post_norm, gate_up_w, gate_up_b, down_w, down_b;
+    FusedLinear qkv, gate_up;
+    at::Tensor in_norm, o_w, o_b, post_norm, down_w, down_b;
   };
   at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w) const;
   void reserve(KvCache& cache, int needed, const at::Tensor& like) const;

@@ -29,8 +29,8 @@ SiglipEncoder::SiglipEncoder(const TensorLoader& loader, const std::string& pref
     const std::string l = prefix + "encoder.layers." + std::to_string(i) + ".";
     Layer layer;
     const std::string a = l + "self_attn.";
-    layer.qkv_w = at::cat({loader.get(a + "q_proj.weight"), loader.get(a + "k_proj.weight"), loader.get(a + "v_proj.weight")});
-    layer.qkv_b = at::cat({loader.get(a + "q_proj.bias"), loader.get(a + "k_proj.bias"), loader.get(a + "v_proj.bias")});
+    layer.qkv = FusedLinear(loader, {a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight"},
+                            {a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias"});
     layer.out_w = loader.get(a + "out_proj.weight");
     layer.out_b = loader.get(a + "out_proj.bias");
     layer.ln1_w = loader.get(l + "layer_norm1.weight");
@@ -58,10 +58,11 @@ at::Tensor SiglipEncoder::forward(const at::Tensor& pixels) const {
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   for (const Layer& l : layers_) {
     at::Tensor h = at::layer_norm(x, {hidden}, l.ln1_w, l.ln1_b, config_.layer_norm_eps);
-    const at::Tensor qkv = dense(h, l.qkv_w, l.qkv_b).view({n, patches, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
-    at::Tensor scores = at::matmul(qkv[0], qkv[1].transpose(-1, -2)) * scale;
+    const std::vector<at::Tensor> qkv = l.qkv(h);
+    auto heads_of = [&](const at::Tensor& t) { return t.reshape({n, patches, heads, head_dim}).transpose(1, 2); };
+    at::Tensor scores = at::matmul(heads_of(qkv[0]), heads_of(qkv[1]).transpose(-1, -2)) * scale;
     scores = at::softmax(scores, -1, at::kFloat).to(x.scalar_type());
-    h = at::matmul(scores, qkv[2]).transpose(1, 2).reshape({n, patches, hidden});
+    h = at::matmul(scores, heads_of(qkv[2])).transpose(1, 2).reshape({n, patches, hidden});
     x = x + dense(h, l.out_w, l.out_b);
     h = at::layer_norm(x, {hidden}, l.ln2_w, l.ln2_b, config_.layer_norm_eps);
     x = x + dense(activation(dense(h, l.fc1_w, l.fc1_b)), l.fc2_w, l.fc2_b);

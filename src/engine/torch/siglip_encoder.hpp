@@ -1,7 +1,7 @@
 // Internal to sl_engine_torch: the SigLIP vision transformer (patch embedding, pre-norm encoder
 // layers with GELU-tanh MLPs, post layer norm) as SmolVLM and other families use it, for
-// full square tiles. Weights are read once under a name prefix; q/k/v are fused and the
-// position rows are gathered at load (bias and additions stay in transformers' order, so bf16
+// full square tiles. Weights are read once under a name prefix; q/k/v are fused (FusedLinear's
+// rule) and the position rows are gathered at load (bias and additions stay in transformers' order, so bf16
 // rounds alike). forward() is const and thread-safe.
 #pragma once
 
@@ -33,7 +33,8 @@ class SiglipEncoder {
 
  private:
   struct Layer {
-    at::Tensor ln1_w, ln1_b, qkv_w, qkv_b, out_w, out_b, ln2_w, ln2_b, fc1_w, fc1_b, fc2_w, fc2_b;
+    FusedLinear qkv;
+    at::Tensor ln1_w, ln1_b, out_w, out_b, ln2_w, ln2_b, fc1_w, fc1_b, fc2_w, fc2_b;
   };
   at::Tensor activation(const at::Tensor& x) const;
 

@@ -37,6 +37,42 @@ at::Tensor TensorLoader::maybe(const std::string& name) const {
   return mapped.to(device_, dtype_).contiguous();
 }
 
+bool TensorLoader::in_place(const std::string& name) const {
+  const TensorView* view = weights_.find(name);
+  if (!view || !device_.is_cpu() || scalar_type(view->dtype) != dtype_) return false;
+  return reinterpret_cast<std::uintptr_t>(view->bytes.data()) % dtype_size(view->dtype) == 0;
+}
+
+FusedLinear::FusedLinear(const TensorLoader& loader, const std::vector<std::string>& weight_names,
+                         const std::vector<std::string>& bias_names) {
+  bool all_in_place = true;
+  for (const auto& n : weight_names) all_in_place = all_in_place && loader.in_place(n);
+  for (const auto& n : weight_names) {
+    w_.push_back(loader.get(n));
+    sizes_.push_back(w_.back().size(0));
+  }
+  for (const auto& n : bias_names) b_.push_back(loader.get(n));
+  if (!all_in_place && w_.size() > 1) {
+    w_ = {at::cat(w_)};
+    if (!b_.empty()) b_ = {at::cat(b_)};
+  }
+}
+
+std::vector<at::Tensor> FusedLinear::operator()(const at::Tensor& x) const {
+  std::vector<at::Tensor> out;
+  if (w_.size() == 1 && sizes_.size() > 1) {
+    const at::Tensor y = dense(x, w_[0], b_.empty() ? at::Tensor() : b_[0]);
+    int64_t at = 0;
+    for (int64_t n : sizes_) {
+      out.push_back(y.narrow(-1, at, n));
+      at += n;
+    }
+    return out;
+  }
+  for (std::size_t i = 0; i < w_.size(); ++i) out.push_back(dense(x, w_[i], b_.empty() ? at::Tensor() : b_[i]));
+  return out;
+}
+
 at::Tensor TensorLoader::get(const std::string& name) const {
   at::Tensor t = maybe(name);
   if (!t.defined()) throw std::runtime_error("tensor " + name + " is missing");

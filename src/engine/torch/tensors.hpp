@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/checkpoint.hpp"
 
@@ -18,6 +19,8 @@ class TensorLoader {
       : weights_(weights), dtype_(dtype), device_(device) {}
   at::Tensor get(const std::string& name) const;
   at::Tensor maybe(const std::string& name) const;  // undefined tensor when absent
+  // Whether get(name) is a view of the mapping (same type, CPU, aligned) rather than a copy.
+  bool in_place(const std::string& name) const;
   at::ScalarType dtype() const { return dtype_; }
   at::Device device() const { return device_; }
 
@@ -25,6 +28,22 @@ class TensorLoader {
   const Weights& weights_;
   at::ScalarType dtype_;
   at::Device device_;
+};
+
+// Several projections of one input (q/k/v, gate/up). Fused into one matrix at load when the
+// weights are converted anyway (no extra memory); kept apart when they are used in place from
+// the mapping, where a fused copy would double their resident memory.
+class FusedLinear {
+ public:
+  FusedLinear() = default;
+  // bias_names empty: no biases.
+  FusedLinear(const TensorLoader& loader, const std::vector<std::string>& weight_names,
+              const std::vector<std::string>& bias_names);
+  std::vector<at::Tensor> operator()(const at::Tensor& x) const;  // one output per projection
+
+ private:
+  std::vector<at::Tensor> w_, b_;  // one entry when fused
+  std::vector<int64_t> sizes_;     // output features per projection
 };
 
 // x @ w^T (+ b), b may be undefined.

@@ -109,6 +109,11 @@ TEST(ModelParity, Bf16LogitsMatchTransformersWithinBf16Rounding) {
   check_logits("tiny_bf16", ModelOptions::Precision::bf16, 0.05, true);
 }
 
+// bf16 weights computed in f32: converted at load, so the projections take the fused path.
+TEST(ModelParity, Bf16WeightsInF32StayWithinBf16Rounding) {
+  check_logits("tiny_bf16", ModelOptions::Precision::f32, 0.05, true);
+}
+
 // From the picture to the answer: the engine's own preprocessing, prompt expansion,
 // tokenisation and greedy loop.
 void check_greedy_end_to_end(const std::string& folder, ModelOptions::Precision precision) {
