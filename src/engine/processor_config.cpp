@@ -70,12 +70,15 @@ Result<ProcessorConfig> load_processor_config(const std::filesystem::path& folde
     if (!nested->is_object()) return bad(processor_file, "image_processor is not an object");
     if (Status s = read_image(nested->get_object(), c.image, processor_file); !s.ok()) return s.error();
     c.video.longest_edge = c.image.tile_size;
+    c.video.tile_size = c.image.tile_size;
     if (const json::value* video = processor.get_object().if_contains("video_processor")) {
       if (!video->is_object()) return bad(processor_file, "video_processor is not an object");
       const json::object& v = video->get_object();
       if (const json::value* fps = v.if_contains("fps"); fps && fps->is_number()) c.video.fps = fps->to_number<double>();
       if (const json::value* n = v.if_contains("num_frames"); n && n->is_int64()) c.video.max_frames = static_cast<int>(n->get_int64());
       if (Status s = read_longest_edge(v, "size", c.video.longest_edge, processor_file); !s.ok()) return s.error();
+      if (Status s = read_longest_edge(v, "max_image_size", c.video.tile_size, processor_file); !s.ok())
+        return s.error();
     }
     return c;
   }
@@ -91,11 +94,14 @@ Result<ProcessorConfig> load_processor_config(const std::filesystem::path& folde
   const json::object& o = pre->get_object();
   if (Status s = read_image(o, c.image, preprocessor_file); !s.ok()) return s.error();
   c.video.longest_edge = c.image.tile_size;
+  c.video.tile_size = c.image.tile_size;
   if (const json::value* vs = o.if_contains("video_sampling"); vs && vs->is_object()) {
     const json::object& v = vs->get_object();
     if (const json::value* fps = v.if_contains("fps"); fps && fps->is_number()) c.video.fps = fps->to_number<double>();
     if (const json::value* n = v.if_contains("max_frames"); n && n->is_int64()) c.video.max_frames = static_cast<int>(n->get_int64());
     if (Status s = read_longest_edge(v, "video_size", c.video.longest_edge, preprocessor_file); !s.ok()) return s.error();
+    // SmolVLMVideoProcessor.__init__ overwrites video_size with "size" when both are given.
+    if (o.contains("size")) c.video.longest_edge = c.image.longest_edge;
   }
   if (c.image_seq_len == 0) read_image_seq_len(o, c.image_seq_len);
   return c;

@@ -33,7 +33,11 @@ struct ImageProcessorConfig {
 struct VideoSamplingConfig {
   double fps = 1.0;
   int max_frames = 64;
-  int longest_edge = 384;  // frames are resized to fit this, not tiled
+  // Frames are resized so their longest edge is this, then squeezed to one tile_size square
+  // (never split). In the Hub layout transformers' video processor takes the image "size" for
+  // this edge whenever both "size" and "video_sampling" are present, and so does this reader.
+  int longest_edge = 384;
+  int tile_size = 384;
 };
 
 struct ProcessorConfig {

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "core/video_levels.hpp"
+
 namespace sl {
 
 namespace {
@@ -31,25 +33,6 @@ int subsampling_of(PixelLayout layout) {
   return TJSAMP_420;
 }
 
-// Video levels → full range. Built once per process; the tables are constants, not state.
-struct RangeTables {
-  std::array<uint8_t, 256> luma{};
-  std::array<uint8_t, 256> chroma{};
-  RangeTables() {
-    for (int v = 0; v < 256; ++v) {
-      const int y = ((v - 16) * 255 + 109) / 219;            // rounded
-      const int c = ((v - 128) * 255 + (v >= 128 ? 112 : -112)) / 224 + 128;
-      luma[static_cast<size_t>(v)] = static_cast<uint8_t>(std::clamp(y, 0, 255));
-      chroma[static_cast<size_t>(v)] = static_cast<uint8_t>(std::clamp(c, 0, 255));
-    }
-  }
-};
-
-const RangeTables& range_tables() {
-  static const RangeTables tables;
-  return tables;
-}
-
 std::string tj_error(void* handle) {
   return handle ? tjGetErrorStr2(handle) : tjGetErrorStr2(nullptr);
 }
@@ -69,7 +52,7 @@ Result<Bytes> encode_jpeg(const VideoImage& image, int quality) {
   // the picture on the way to a JPEG. Full-range input is read straight from its planes.
   std::unique_ptr<uint8_t[]> scratch;  // not value-initialised: every byte is written below
   if (!image.full_range) {
-    const RangeTables& t = range_tables();
+    const VideoLevelTables& t = kVideoToFullRange;
     std::array<int, 3> pw{}, ph{};
     size_t total = 0;
     for (int i = 0; i < 3; ++i) {

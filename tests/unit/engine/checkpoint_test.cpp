@@ -60,7 +60,8 @@ TEST(Checkpoint, LoadsTheHubLayout) {
   EXPECT_EQ(c->processor.image.longest_edge, 128);
   EXPECT_EQ(c->processor.image.resample, 1);
   EXPECT_EQ(c->processor.video.max_frames, 16);
-  EXPECT_EQ(c->processor.video.longest_edge, 32);
+  EXPECT_EQ(c->processor.video.longest_edge, 128);  // "size" wins over video_sampling, as in transformers
+  EXPECT_EQ(c->processor.video.tile_size, 32);
   EXPECT_EQ(c->chat_template, std::string_view(reference().at("templates").at("smolvlm2").as_string()));
   EXPECT_EQ(c->special_tokens.at("bos_token"), "<|im_start|>");
   const auto& h = std::any_cast<const SmolVlmConfig&>(c->spec.hparams);

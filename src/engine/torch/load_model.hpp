@@ -1,0 +1,33 @@
+// Loading a checkpoint's forward pass on libtorch (sl_engine_torch; the one header of that
+// library that other code includes, free of torch types). The family's model file is picked by
+// the family name the registry gave the checkpoint (the one dispatch point for graphs, as
+// model_registry.cpp is for configs).
+//
+// Weights are converted once here to the compute precision and device: f32 tensors already in
+// f32 on the CPU are used in place from the memory mapping (no copy), everything else is
+// converted (bf16/f16 -> f32, or -> bf16) once; constant transforms (fused projections, vision
+// position tables) are folded at load. The model keeps the checkpoint alive.
+// Errors: unsupported (no graph for the family, a device this libtorch lacks), invalid_request
+// (bad options), internal (tensor library failures).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/status.hpp"
+#include "engine/checkpoint.hpp"
+#include "engine/vlm_model.hpp"
+
+namespace sl::engine {
+
+struct ModelOptions {
+  enum class Precision { f32, bf16 };
+  Precision precision = Precision::f32;  // the compute type; bf16 halves memory, ~2x on CPUs with it
+  std::string device = "cpu";            // "cpu", "cuda" or "cuda:N" (a CUDA-enabled libtorch)
+  int threads = 0;                       // intra-op threads; 0 leaves libtorch's setting alone
+};
+
+Result<std::unique_ptr<VlmModel>> load_model(std::shared_ptr<const Checkpoint> checkpoint,
+                                             const ModelOptions& options);
+
+}  // namespace sl::engine
