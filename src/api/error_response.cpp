@@ -33,7 +33,8 @@ ErrorHttp error_http(ErrorCode code) {
     case ErrorCode::permission_denied: return {403, "permission_error"};
     case ErrorCode::payload_too_large: return {413, "invalid_request_error"};
     case ErrorCode::unsupported: return {400, "invalid_request_error"};
-    case ErrorCode::unsupported_media: return {422, "invalid_request_error"};
+    case ErrorCode::unsupported_media:
+    case ErrorCode::invalid_value: return {422, "invalid_request_error"};
     case ErrorCode::conflict: return {409, "invalid_request_error"};
     case ErrorCode::source_error:
     case ErrorCode::upstream_error: return {502, "server_error"};

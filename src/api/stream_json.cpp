@@ -1,5 +1,7 @@
 #include "api/stream_json.hpp"
 
+#include "jobs/job_spec.hpp"
+
 #include "core/redact.hpp"
 #include "core/json_text.hpp"
 
@@ -189,13 +191,17 @@ Result<StreamOptions> parse_create_stream(const json::object& body,
     }
   }
 
-  for (const char* key : {"processing", "inference"}) {
+  const json::object* job_parts[2] = {nullptr, nullptr};
+  for (int k = 0; k < 2; ++k) {
+    const char* key = k == 0 ? "processing" : "inference";
     auto f = body.find(key);
     if (f == body.end() || f->value().is_null()) continue;
     if (!f->value().is_object()) return wrong_type(key, "an object");
-    (std::string_view(key) == "processing" ? opt.processing_json : opt.inference_json) =
-        json_text(f->value());
+    job_parts[k] = &f->value().get_object();
+    (k == 0 ? opt.processing_json : opt.inference_json) = json_text(f->value());
   }
+  // Checked at creation, so a bad job is a clear 422 now rather than a silent stream later.
+  if (auto job = jobs::parse_job_spec(job_parts[0], job_parts[1]); !job.ok()) return job.error();
   return opt;
 }
 

@@ -20,6 +20,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::permission_denied: return "permission_denied";
     case ErrorCode::payload_too_large: return "payload_too_large";
     case ErrorCode::unsupported: return "unsupported";
+    case ErrorCode::invalid_value: return "invalid_value";
     case ErrorCode::unsupported_media: return "unsupported_media";
     case ErrorCode::conflict: return "conflict";
     case ErrorCode::source_error: return "source_error";

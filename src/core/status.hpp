@@ -14,6 +14,7 @@ namespace sl {
 enum class ErrorCode {
   invalid_request,       // malformed body / parameter (400)
   invalid_reference,     // bad ovs:// reference (422)
+  invalid_value,         // a well-formed setting outside its allowed range (422)
   unauthorized,          // missing or wrong API key (401)
   not_found,             // route or object that is not a stream (404)
   stream_not_found,      // unknown stream or another key's stream (404)

@@ -218,3 +218,19 @@ def test_anchor_source_type_names_are_accepted(api):
         s = api.create_stream({"type": t, "url": url})
         assert s["state"] in ("connecting", "reconnecting")
         api.delete(f"/v1/streams/{s['id']}")
+
+
+def test_continuous_inference_settings_are_checked_at_creation(api):
+    """SPEC section 5: a job out of range is a 422 naming the field and the range."""
+    r = api.post("/v1/streams", json={"source": {"type": "test_pattern"},
+                                      "processing": {"mode": "clip", "target_fps": 60},
+                                      "inference": {"prompt": "is the stove on?"}})
+    err = assert_error(r, 422, "invalid_value", "processing.target_fps")
+    assert "1 to 30" in err["message"]
+    r = api.post("/v1/streams", json={"source": {"type": "test_pattern"},
+                                      "processing": {"mode": "frame", "interval_seconds": 0.5}})
+    assert_error(r, 422, "invalid_value", "inference.prompt")
+    ok = api.create_test_pattern(width=160, height=120, fps=10,
+                                 processing={"mode": "frame", "interval_seconds": 0.5},
+                                 inference={"prompt": "count the people", "model": "m"})
+    assert ok["state"] in ("connecting", "active")

@@ -99,6 +99,12 @@ TEST(CreateStreamBody, ErrorsNameTheField) {
   expect_param(R"({"source":{"type":"test_pattern"},"lease":{"ttl_seconds":-1}})", "lease.ttl_seconds");
   expect_param(R"({"source":{"type":"test_pattern"},"lease":{"ttl_seconds":"x"}})", "lease.ttl_seconds");
   expect_param(R"({"source":{"type":"test_pattern"},"processing":[]})", "processing");
+  // The job is checked at creation (jobs/job_spec.hpp): 422 naming the field.
+  expect_param(R"({"source":{"type":"test_pattern"},"processing":{"target_fps":99},
+                  "inference":{"prompt":"p"}})",
+               "processing.target_fps", ErrorCode::invalid_value);
+  expect_param(R"({"source":{"type":"test_pattern"},"processing":{"mode":"frame"}})",
+               "inference.prompt", ErrorCode::invalid_value);
   expect_param(R"({"source":{"type":"test_pattern"},"bogus":1})", "bogus");
 }
 
