@@ -10,6 +10,12 @@ extern "C" {
 
 namespace sl {
 
+std::string frame_too_large(int width, int height, int max_width, int max_height) {
+  return "video is " + std::to_string(width) + "x" + std::to_string(height) +
+         ", larger than the allowed " + std::to_string(max_width) + "x" +
+         std::to_string(max_height);
+}
+
 DecodePipeline::DecodePipeline(MediaSink& sink, const Clock& clock, DecodePipelineOptions options)
     : sink_(sink), clock_(clock), options_(options), stream_clock_(options.clock) {}
 
@@ -53,9 +59,8 @@ DecodePipeline::Result DecodePipeline::deliver(const HoldFn& hold) {
   const AVRational time_base{config_->time_base_num, config_->time_base_den};
   for (DecodedFrame& frame : decoded_) {
     if (frame.image.width > options_.max_width || frame.image.height > options_.max_height) {
-      error_ = "video is " + std::to_string(frame.image.width) + "x" +
-               std::to_string(frame.image.height) + ", larger than the allowed " +
-               std::to_string(options_.max_width) + "x" + std::to_string(options_.max_height);
+      error_ = frame_too_large(frame.image.width, frame.image.height, options_.max_width,
+                               options_.max_height);
       decoded_.clear();
       return Result::refused;
     }

@@ -36,6 +36,10 @@ struct DecodePipelineOptions {
   StreamClockOptions clock;
 };
 
+// "video is WxH, larger than the allowed MWxMH": the one wording for a picture over the limit,
+// whether the container (url source) or the decoder (pipeline) reports the size.
+std::string frame_too_large(int width, int height, int max_width, int max_height);
+
 class DecodePipeline {
  public:
   // Holds a frame that is ahead of the clock for `ms`; returns false when the source is stopping.

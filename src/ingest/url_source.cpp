@@ -46,10 +46,6 @@ constexpr const char* kFileFormats =
     "mov,mp4,m4a,3gp,3g2,mj2,mpegts,matroska,webm,flv,avi,h264,hevc,mjpeg,mpjpeg,ivf,nut,mxf,"
     "ogg,m4v,mpeg,mpegvideo,yuv4mpegpipe";
 
-std::string frame_too_large(int w, int h, const IngestOptions& o) {
-  return "video is " + std::to_string(w) + "x" + std::to_string(h) + ", larger than the allowed " +
-         std::to_string(o.max_width) + "x" + std::to_string(o.max_height);
-}
 
 }  // namespace
 
@@ -185,7 +181,7 @@ UrlSource::Outcome UrlSource::run_connection() {
   AVStream* stream = fmt->streams[index];
   const AVCodecParameters* par = stream->codecpar;
   if (par->width > options_.max_width || par->height > options_.max_height) {
-    return fail(Kind::permanent, frame_too_large(par->width, par->height, options_));
+    return fail(Kind::permanent, frame_too_large(par->width, par->height, options_.max_width, options_.max_height));
   }
   auto config = std::make_shared<CodecConfig>();
   config->codec = avcodec_get_name(par->codec_id);

@@ -53,31 +53,23 @@ Status Stream::open(const SourceFactory& factory) {
   return Status();
 }
 
+std::shared_ptr<Source> Stream::live_source() const {
+  std::lock_guard lk(mu_);
+  return source_;
+}
+
 void Stream::start() {
-  std::shared_ptr<Source> source;
-  {
-    std::lock_guard lk(mu_);
-    source = source_;
-  }
-  if (source) source->start();
+  if (auto source = live_source()) source->start();
 }
 
 Result<SdpAnswer> Stream::answer(const std::string& offer_sdp) {
-  std::shared_ptr<Source> source;
-  {
-    std::lock_guard lk(mu_);
-    source = source_;
-  }
+  auto source = live_source();
   if (!source) return make_error(ErrorCode::stream_not_found, "Stream '" + id_ + "' has ended.");
   return source->answer(offer_sdp);
 }
 
 Status Stream::end_session(const std::string& session_id) {
-  std::shared_ptr<Source> source;
-  {
-    std::lock_guard lk(mu_);
-    source = source_;
-  }
+  auto source = live_source();
   if (!source) return make_error(ErrorCode::stream_not_found, "Stream '" + id_ + "' has ended.");
   return source->end_session(session_id);
 }

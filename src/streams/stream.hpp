@@ -77,6 +77,10 @@ class Stream {
   int64_t stream_time_ms() const;
 
  private:
+  // The source while the stream lives (nullptr once finish() took it), copied under the lock so
+  // a caller can use it without holding the lock across a negotiation.
+  std::shared_ptr<Source> live_source() const;
+
   const std::string id_;
   const std::string owner_;
   const StreamOptions options_;
