@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "api/error_response.hpp"
-#include "api/guarded.hpp"
+#include "core/guarded.hpp"
 #include "api/ws_upgrade.hpp"
 #include "core/log.hpp"
 #include "core/random_id.hpp"

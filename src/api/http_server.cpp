@@ -21,7 +21,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "api/error_response.hpp"
-#include "api/guarded.hpp"
+#include "core/guarded.hpp"
 #include "api/router.hpp"
 #include "core/log.hpp"
 

@@ -15,7 +15,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/json/parse.hpp>
 
-#include "api/guarded.hpp"
+#include "core/guarded.hpp"
 #include "core/log.hpp"
 
 namespace sl::api {

@@ -4,6 +4,8 @@
 
 #include <boost/system/system_error.hpp>
 
+#include "core/guarded.hpp"
+
 namespace sl {
 
 namespace asio = boost::asio;
@@ -116,53 +118,49 @@ asio::awaitable<Result<HttpResponse>> HttpClient::fetch_streaming(http::verb met
 
 asio::awaitable<Result<HttpResponse>> HttpClient::run(http::verb method, std::string path,
                                                       std::string body, const BodySink* sink) const {
-  try {
-    net::Request request;
-    request.method = method;
-    request.origin = options_.endpoint.origin;
-    request.target = options_.endpoint.base_path + path;
-    request.headers.emplace_back(http::field::accept,
-                                 sink != nullptr ? "text/event-stream" : "application/json");
-    if (!options_.bearer_token.empty()) {
-      request.headers.emplace_back(http::field::authorization, "Bearer " + options_.bearer_token);
-    }
-    if (!body.empty() || method == http::verb::post) {
-      request.headers.emplace_back(http::field::content_type, "application/json");
-    }
-    request.body = std::move(body);
-    request.tls = net::TlsSettings{options_.ca_file};
-    request.timeouts = options_.timeouts;
+  co_return co_await guarded(send_request(method, std::move(path), std::move(body), sink), "backend",
+                             "upstream request");
+}
 
-    auto exchange = co_await options_.net->start(std::move(request));
-    if (!exchange.ok()) co_return upstream_failure(exchange.error(), options_);
-    HttpResponse response;
-    response.status = exchange->head().status;
-    response.content_type = exchange->head().content_type;
-    if (sink == nullptr || response.status / 100 != 2) {
-      auto whole = co_await exchange->read_all(options_.max_body_bytes);
-      if (!whole.ok()) co_return upstream_failure(whole.error(), options_);
-      response.body = std::move(*whole);
-      co_return response;
-    }
-    while (!exchange->done()) {
-      auto piece = co_await exchange->read_some();
-      if (!piece.ok()) co_return upstream_failure(piece.error(), options_);
-      if (piece->empty()) continue;
-      if (!co_await (*sink)(*piece)) {
-        exchange->abandon();
-        co_return make_error(ErrorCode::cancelled, "upstream request cancelled by the consumer");
-      }
-    }
-    co_return response;
-  } catch (const boost::system::system_error& e) {
-    // An awaitable whose caller cancelled it throws on its next wait.
-    if (e.code() == asio::error::operation_aborted) {
-      co_return make_error(ErrorCode::cancelled, "upstream request cancelled");
-    }
-    co_return make_error(ErrorCode::internal, std::string("upstream request failed: ") + e.what());
-  } catch (const std::exception& e) {
-    co_return make_error(ErrorCode::internal, std::string("upstream request failed: ") + e.what());
+asio::awaitable<Result<HttpResponse>> HttpClient::send_request(http::verb method, std::string path,
+                                                           std::string body, const BodySink* sink) const {
+  net::Request request;
+  request.method = method;
+  request.origin = options_.endpoint.origin;
+  request.target = options_.endpoint.base_path + path;
+  request.headers.emplace_back(http::field::accept,
+                               sink != nullptr ? "text/event-stream" : "application/json");
+  if (!options_.bearer_token.empty()) {
+    request.headers.emplace_back(http::field::authorization, "Bearer " + options_.bearer_token);
   }
+  if (!body.empty() || method == http::verb::post) {
+    request.headers.emplace_back(http::field::content_type, "application/json");
+  }
+  request.body = std::move(body);
+  request.tls = net::TlsSettings{options_.ca_file};
+  request.timeouts = options_.timeouts;
+
+  auto exchange = co_await options_.net->start(std::move(request));
+  if (!exchange.ok()) co_return upstream_failure(exchange.error(), options_);
+  HttpResponse response;
+  response.status = exchange->head().status;
+  response.content_type = exchange->head().content_type;
+  if (sink == nullptr || response.status / 100 != 2) {
+    auto whole = co_await exchange->read_all(options_.max_body_bytes);
+    if (!whole.ok()) co_return upstream_failure(whole.error(), options_);
+    response.body = std::move(*whole);
+    co_return response;
+  }
+  while (!exchange->done()) {
+    auto piece = co_await exchange->read_some();
+    if (!piece.ok()) co_return upstream_failure(piece.error(), options_);
+    if (piece->empty()) continue;
+    if (!co_await (*sink)(*piece)) {
+      exchange->abandon();
+      co_return make_error(ErrorCode::cancelled, "upstream request cancelled by the consumer");
+    }
+  }
+  co_return response;
 }
 
 }  // namespace sl

@@ -80,6 +80,10 @@ class HttpClient {
   boost::asio::awaitable<Result<HttpResponse>> run(boost::beast::http::verb method,
                                                    std::string path, std::string body,
                                                    const BodySink* sink) const;
+  // run() without the exception boundary.
+  boost::asio::awaitable<Result<HttpResponse>> send_request(boost::beast::http::verb method,
+                                                            std::string path, std::string body,
+                                                            const BodySink* sink) const;
 
   HttpClientOptions options_;
 };

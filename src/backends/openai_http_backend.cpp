@@ -14,6 +14,7 @@
 #include "backends/sse_parser.hpp"
 #include "backends/upstream_error.hpp"
 #include "backends/upstream_format.hpp"
+#include "core/guarded.hpp"
 #include "core/offload.hpp"
 
 namespace sl {
@@ -52,17 +53,6 @@ bool has_finish_reason(const json::object& chunk) {
     if (r != nullptr && !r->is_null()) return true;
   }
   return false;
-}
-
-// The boundary: nothing thrown below (allocation, a consumer's exception, an operation
-// cancelled by the caller) leaves a Backend call as an exception.
-Error error_from_exception(const std::exception& e) {
-  if (const auto* se = dynamic_cast<const boost::system::system_error*>(&e)) {
-    if (se->code() == boost::asio::error::operation_aborted) {
-      return make_error(ErrorCode::cancelled, "upstream request cancelled");
-    }
-  }
-  return make_error(ErrorCode::internal, std::string("backend failure: ") + e.what());
 }
 
 // Failures that say something about the backend's health (not the client's request).
@@ -263,44 +253,31 @@ asio::awaitable<Status> OpenAiHttpBackend::run_stream(const ChatCall& call, cons
 
 asio::awaitable<Result<json::object>> OpenAiHttpBackend::complete(ChatCall call) {
   InFlight guard(in_flight_);
-  std::optional<Result<json::object>> result;
-  try {
-    result.emplace(co_await run_complete(call));
-  } catch (const std::exception& e) {
-    result.emplace(error_from_exception(e));
-  }
-  record(result->status());
-  co_return std::move(*result);
+  // The boundary: nothing thrown below (allocation, a consumer's exception, an operation
+  // cancelled by the caller) leaves a Backend call as an exception.
+  Result<json::object> result = co_await guarded(run_complete(call), "backend", "upstream request");
+  record(result.status());
+  co_return result;
 }
 
 asio::awaitable<Status> OpenAiHttpBackend::stream(ChatCall call, ChunkSink on_chunk) {
   InFlight guard(in_flight_);
-  Status outcome;
-  try {
-    outcome = co_await run_stream(call, on_chunk);
-  } catch (const std::exception& e) {
-    outcome = error_from_exception(e);
-  }
+  Status outcome = co_await guarded(run_stream(call, on_chunk), "backend", "upstream request");
   record(outcome);
   co_return outcome;
 }
 
 asio::awaitable<Result<json::object>> OpenAiHttpBackend::list_upstream_models() {
-  std::optional<Result<json::object>> result;
-  try {
-    auto response = co_await client_->fetch(http::verb::get, "/models", std::string());
-    if (!response) {
-      result.emplace(response.error());
-    } else if (response->status / 100 != 2) {
-      result.emplace(upstream_http_error(response->status, response->body));
-    } else {
-      result.emplace(parse_object(response->body));
-    }
-  } catch (const std::exception& e) {
-    result.emplace(error_from_exception(e));
-  }
-  record(result->status());
-  co_return std::move(*result);
+  Result<json::object> result = co_await guarded(run_list_models(), "backend", "upstream request");
+  record(result.status());
+  co_return result;
+}
+
+asio::awaitable<Result<json::object>> OpenAiHttpBackend::run_list_models() {
+  auto response = co_await client_->fetch(http::verb::get, "/models", std::string());
+  if (!response) co_return response.error();
+  if (response->status / 100 != 2) co_return upstream_http_error(response->status, response->body);
+  co_return parse_object(response->body);
 }
 
 }  // namespace sl

@@ -51,6 +51,7 @@ class OpenAiHttpBackend final : public Backend {
                                                                     bool stream) const;
   boost::asio::awaitable<Result<boost::json::object>> run_complete(const ChatCall& call);
   boost::asio::awaitable<Status> run_stream(const ChatCall& call, const ChunkSink& on_chunk);
+  boost::asio::awaitable<Result<boost::json::object>> run_list_models();
   void record(const Status& outcome);
   // The client's own model id replaces the upstream's name in what we hand back.
   void restore_model_name(boost::json::object& response, const ChatCall& call) const;

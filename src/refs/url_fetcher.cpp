@@ -9,6 +9,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include "core/guarded.hpp"
 #include "net/connection.hpp"
 
 namespace sl {
@@ -119,17 +120,7 @@ Result<std::shared_ptr<const UrlFetcher>> UrlFetcher::create(FetchPolicy policy,
 }
 
 asio::awaitable<Result<FetchedMedia>> UrlFetcher::fetch(std::string url) const {
-  try {
-    co_return co_await fetch_all_hops(std::move(url));
-  } catch (const boost::system::system_error& e) {
-    // An awaitable whose caller cancelled it throws on its next wait.
-    if (e.code() == asio::error::operation_aborted) {
-      co_return make_error(ErrorCode::cancelled, "fetch cancelled");
-    }
-    co_return make_error(ErrorCode::internal, std::string("fetch failed: ") + e.what());
-  } catch (const std::exception& e) {
-    co_return make_error(ErrorCode::internal, std::string("fetch failed: ") + e.what());
-  }
+  co_return co_await guarded(fetch_all_hops(std::move(url)), "fetch", "fetch");
 }
 
 asio::awaitable<Result<FetchedMedia>> UrlFetcher::fetch_all_hops(std::string url) const {

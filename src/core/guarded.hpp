@@ -5,7 +5,8 @@
 // other exception becomes ErrorCode::internal ("<what> failed: <exception>") and is logged under
 // `component`: a system_error as a warning (an I/O failure), anything else as an error (a bug).
 // Exceptions not derived from std::exception are not caught. Both strings must outlive the call
-// (pass literals).
+// (pass literals). Used at every boundary where a coroutine's exceptions must become values: the
+// HTTP and WebSocket transports, the outbound fetcher and the backends.
 #pragma once
 
 #include <exception>
@@ -20,7 +21,7 @@
 #include "core/log.hpp"
 #include "core/status.hpp"
 
-namespace sl::api {
+namespace sl {
 
 namespace guarded_detail {
 
@@ -53,6 +54,17 @@ inline boost::asio::awaitable<Status> guarded(boost::asio::awaitable<void> work,
   co_return Status();
 }
 
+inline boost::asio::awaitable<Status> guarded(boost::asio::awaitable<Status> work,
+                                              std::string_view component, std::string_view what) {
+  try {
+    co_return co_await std::move(work);
+  } catch (const boost::system::system_error& e) {
+    co_return guarded_detail::classify(e, component, what);
+  } catch (const std::exception& e) {
+    co_return guarded_detail::classify(e, component, what);
+  }
+}
+
 template <class T>
 boost::asio::awaitable<Result<T>> guarded(boost::asio::awaitable<Result<T>> work,
                                           std::string_view component, std::string_view what) {
@@ -65,4 +77,4 @@ boost::asio::awaitable<Result<T>> guarded(boost::asio::awaitable<Result<T>> work
   }
 }
 
-}  // namespace sl::api
+}  // namespace sl

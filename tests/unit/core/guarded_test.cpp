@@ -1,17 +1,34 @@
 // guarded(): exceptions escaping a coroutine become error values (cancelled / internal).
-#include "api/guarded.hpp"
+#include "core/guarded.hpp"
 
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <stdexcept>
 
-#include "api_test_support.hpp"
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 
-namespace sl::api {
+namespace sl {
 namespace {
 
-using testing::run_coro;
+namespace asio = boost::asio;
+
+template <class T>
+T run_coro(asio::awaitable<T> a) {
+  asio::io_context ioc;
+  auto fut = asio::co_spawn(ioc, std::move(a), asio::use_future);
+  ioc.run();
+  return fut.get();
+}
+
+void run_coro(asio::awaitable<void> a) {
+  asio::io_context ioc;
+  auto fut = asio::co_spawn(ioc, std::move(a), asio::use_future);
+  ioc.run();
+  fut.get();
+}
 
 asio::awaitable<void> succeeds() { co_return; }
 asio::awaitable<void> throws_logic() {
@@ -27,6 +44,11 @@ asio::awaitable<void> io_fails() {
   co_return;
 }
 asio::awaitable<Result<int>> gives(int v) { co_return v; }
+asio::awaitable<Status> refuses() { co_return make_error(ErrorCode::invalid_request, "no"); }
+asio::awaitable<Status> throws_for_status() {
+  throw boost::system::system_error(asio::error::operation_aborted);
+  co_return Status();
+}
 asio::awaitable<Result<int>> throws_for_result() {
   throw std::runtime_error("bad");
   co_return 0;
@@ -69,5 +91,16 @@ TEST(Guarded, AnyOtherExceptionIsInternal) {
   EXPECT_EQ(r->error().code, ErrorCode::internal);
 }
 
+TEST(Guarded, StatusWorkKeepsItsOwnErrorAndGuardsExceptions) {
+  Status own = run_coro(guarded(refuses(), "test", "work"));
+  ASSERT_FALSE(own.ok());
+  EXPECT_EQ(own.error().code, ErrorCode::invalid_request);
+  EXPECT_EQ(own.error().message, "no");
+
+  Status cancelled = run_coro(guarded(throws_for_status(), "test", "work"));
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.error().code, ErrorCode::cancelled);
+}
+
 }  // namespace
-}  // namespace sl::api
+}  // namespace sl
