@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -67,12 +68,14 @@ class [[nodiscard]] Status {
   bool ok_ = true;
 };
 
-// Result<T>: a value or an Error.
-template <class T>
+// Result<T>: a value or an Error. The error type is a parameter so that a module whose callers
+// need a richer failure than an ErrorCode (net::NetError: reason, phase, system error) uses the
+// same type instead of a copy of it (net::Outcome<T> = Result<T, NetError>).
+template <class T, class E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}   // NOLINT: implicit by design
-  Result(Error e) : v_(std::move(e)) {}        // NOLINT
+  Result(E e) : v_(std::move(e)) {}            // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() & { return std::get<0>(v_); }
@@ -82,11 +85,15 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  const Error& error() const { return std::get<1>(v_); }
-  Status status() const { return ok() ? Status() : Status(error()); }
+  const E& error() const { return std::get<1>(v_); }
+  Status status() const
+    requires std::is_same_v<E, Error>
+  {
+    return ok() ? Status() : Status(error());
+  }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
 }  // namespace sl

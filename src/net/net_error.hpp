@@ -3,15 +3,15 @@
 // caller says in its message) and the system error behind it. The client never throws across
 // its API; callers map a NetError to their own ErrorCode and wording (backends: upstream_*,
 // refs: invalid_request / payload_too_large / upstream_*), because the same failure means
-// different things to them. Outcome<T> is Result<T> with a NetError.
+// different things to them. Outcome<T> is core's Result<T> with a NetError.
 #pragma once
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
 
 #include <boost/system/error_code.hpp>
+
+#include "core/status.hpp"
 
 namespace sl::net {
 
@@ -45,23 +45,6 @@ struct NetError {
 NetError classify(Phase phase, const boost::system::error_code& ec);
 
 template <class T>
-class [[nodiscard]] Outcome {
- public:
-  Outcome(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
-  Outcome(NetError e) : v_(std::move(e)) {}       // NOLINT
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const NetError& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, NetError> v_;
-};
+using Outcome = Result<T, NetError>;
 
 }  // namespace sl::net
