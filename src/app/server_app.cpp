@@ -19,6 +19,7 @@
 #include "api/chat_handlers.hpp"
 #include "api/http_server.hpp"
 #include "api/ops_handlers.hpp"
+#include "api/overshoot_handlers.hpp"
 #include "api/stream_handlers.hpp"
 #include "api/stream_socket.hpp"
 #include "api/whip_handlers.hpp"
@@ -134,12 +135,12 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   api::add_stream_socket_routes(router, &streams);
   const api::WebRtcApiConfig webrtc_api{config.webrtc.options.ice_servers,
                                         config.webrtc.whip_base_url};
-  api::add_stream_routes(
-      router, api::StreamRouteDeps{&streams, &media,
-                                   api::StreamDefaults{config.streams.default_retention_seconds,
-                                                       config.streams.default_ttl_seconds},
-                                   config.chat.max_frames_per_request, media_pool.get_executor(),
-                                   webrtc_api});
+  const api::StreamRouteDeps stream_deps{
+      &streams, &media,
+      api::StreamDefaults{config.streams.default_retention_seconds,
+                          config.streams.default_ttl_seconds},
+      config.chat.max_frames_per_request, media_pool.get_executor(), webrtc_api};
+  api::add_stream_routes(router, stream_deps);
   api::add_whip_routes(router, api::WhipRouteDeps{&streams, webrtc_api, media_pool.get_executor()});
   api::ChatLimits chat_limits;
   chat_limits.max_refs = config.chat.max_refs_per_request;
@@ -161,6 +162,8 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   KeyLimiter chat_per_key(config.limits.max_concurrent_requests_per_key);
   api::add_chat_routes(router, api::ChatRouteDeps{&media, &*models, chat_limits, fetcher->get(),
                                                   media_pool.get_executor(), &chat_per_key});
+  // Overshoot's /v0.2 surface over the same handlers' internals (SPEC section 5).
+  api::add_overshoot_routes(router, api::OvershootRouteDeps{stream_deps, &*models});
   api::KeyRing keys =
       config.insecure_no_auth ? api::KeyRing::insecure() : api::KeyRing(config.api_keys);
   api::ApiPipeline pipeline(std::move(router), std::move(keys),
