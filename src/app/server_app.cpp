@@ -96,6 +96,18 @@ asio::awaitable<void> tick_loop(StreamManager& streams, const std::atomic<bool>&
   }
 }
 
+// Probes one backend's health (Backend::probe) every probe_interval_ms until `stop` is set; the
+// first probe runs at start-up, so GET /v1/models reports real status from the start.
+asio::awaitable<void> probe_loop(std::shared_ptr<Backend> backend, const std::atomic<bool>& stop) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto interval = std::chrono::milliseconds(backend->probe_interval_ms());
+  while (!stop.load()) {
+    co_await backend->probe();
+    timer.expires_after(interval);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
 }  // namespace
 
 int run_server(const AppConfig& config, const std::optional<std::string>& generated_key) {
@@ -214,6 +226,9 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   std::atomic<bool> stopping{false};
   std::atomic<int> exit_code{0};
   asio::co_spawn(ioc, tick_loop(streams, stopping), asio::detached);
+  for (const auto& backend : models->backends())
+    if (backend->probe_interval_ms() > 0)
+      asio::co_spawn(ioc, probe_loop(backend, stopping), asio::detached);
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   auto shutdown = [&]() -> asio::awaitable<void> {

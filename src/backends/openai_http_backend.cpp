@@ -126,12 +126,37 @@ BackendHealth OpenAiHttpBackend::health() const {
   BackendHealth h;
   h.in_flight = in_flight_.load();
   h.consecutive_failures = consecutive_failures_.load();
-  if (h.consecutive_failures > 0) {
+  const ProbeState probe = probe_state_.load();
+  if (probe == ProbeState::unreachable) {
+    h.status = "unavailable";
+  } else if (h.consecutive_failures > 0) {
     h.status = last_failure_unreachable_.load() ? "unavailable" : "degraded";
+  } else if (probe == ProbeState::failing) {
+    h.status = "degraded";
   }
+  // Full: new work would queue behind the configured capacity.
+  if (h.status != "unavailable" && config_.max_concurrent > 0 &&
+      h.in_flight >= config_.max_concurrent)
+    h.status = "saturated";
   std::lock_guard lock(last_error_mu_);
   h.last_error = last_error_;
   return h;
+}
+
+void OpenAiHttpBackend::record_probe(const Status& outcome) {
+  if (outcome.ok() || !counts_as_failure(outcome.error())) {
+    // Answering at all (a server without GET /models answers 404) means reachable: a request
+    // failure that said otherwise is over.
+    probe_state_ = ProbeState::ok;
+    if (last_failure_unreachable_.load()) consecutive_failures_ = 0;
+    return;
+  }
+  const Error& e = outcome.error();
+  probe_state_ = e.code == ErrorCode::upstream_unavailable || e.code == ErrorCode::upstream_timeout
+                     ? ProbeState::unreachable
+                     : ProbeState::failing;
+  std::lock_guard lock(last_error_mu_);
+  last_error_ = "health probe: " + e.message;
 }
 
 void OpenAiHttpBackend::record(const Status& outcome) {
@@ -286,6 +311,17 @@ asio::awaitable<Status> OpenAiHttpBackend::stream(ChatCall call, ChunkSink on_ch
 }
 
 asio::awaitable<Result<json::object>> OpenAiHttpBackend::list_upstream_models() {
+  Result<json::object> result = co_await fetch_upstream_models();
+  record(result.status());
+  co_return result;
+}
+
+asio::awaitable<void> OpenAiHttpBackend::probe() {
+  Result<json::object> result = co_await fetch_upstream_models();
+  record_probe(result.status());
+}
+
+asio::awaitable<Result<json::object>> OpenAiHttpBackend::fetch_upstream_models() const {
   std::optional<Result<json::object>> result;
   try {
     auto response = co_await client_->fetch(http::verb::get, "/models", std::string());
@@ -299,7 +335,6 @@ asio::awaitable<Result<json::object>> OpenAiHttpBackend::list_upstream_models() 
   } catch (const std::exception& e) {
     result.emplace(error_from_exception(e));
   }
-  record(result->status());
   co_return std::move(*result);
 }
 

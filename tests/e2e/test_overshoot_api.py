@@ -8,6 +8,8 @@ Overshoot browser SDK itself is driven by test_overshoot_sdk.py."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 
 import pytest
@@ -17,11 +19,15 @@ import websocket
 import browser
 from test_stream_socket import recv_close
 from test_webrtc import webrtc_config
+from tools.stub_upstream import StubUpstream
 
 pytestmark = [pytest.mark.sources, pytest.mark.timeout(240)]
 
 W, H, FPS = 320, 240, 30
 MODEL = "stub-vision"
+BUSY_MODEL = "stub-busy"
+DOWN_MODEL = "stub-down"
+SLOW_S = 5
 INFERENCE = {"prompt": "Is the stove on?", "backend": "overshoot", "model": MODEL}
 ERROR_KEYS = {"error", "message", "request_id", "details"}
 
@@ -40,14 +46,29 @@ def page():
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory, page):
-    """One server: loopback ICE, the page's origin allowed, one model (nothing listens behind it:
-    these tests never need an answer from it)."""
+def stubs():
+    made = {"main": StubUpstream(models=[MODEL]), "slow": StubUpstream(models=[BUSY_MODEL])}
+    for s in made.values():
+        s.start()
+    made["slow"].configure(first_byte_delay_s=SLOW_S)
+    yield made
+    for s in made.values():
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory, page, stubs):
+    """One server: loopback ICE, the page's origin allowed; models: one answering, one at
+    capacity 1 behind a slow upstream, one behind a closed port (probed every 200 ms)."""
     from conftest import _Servers
     tmp = tmp_path_factory.mktemp("overshoot_api")
     servers = _Servers(tmp)
     s = servers("--config", str(webrtc_config(tmp)), "--cors-origin", page.origin,
-                "--max-streams-per-key", "64", "--backend", f"{MODEL}=http://127.0.0.1:9/v1")
+                "--max-streams-per-key", "64",
+                "--backend", f"{MODEL}={stubs['main'].base_url}",
+                "--backend", f"{BUSY_MODEL}={stubs['slow'].base_url};max_concurrent=1",
+                "--backend", f"{DOWN_MODEL}=http://127.0.0.1:{closed_port()}/v1;"
+                             "probe_interval_ms=200")
     yield s
     problems = servers.finish(report_logs=False)
     assert not problems, "; ".join(problems) + "\n" + s.log()[-6000:]
@@ -64,6 +85,12 @@ def chrome(tmp_path, page, srv, camera_file, request):
            for w in ("setup", "call")):
         print(f"---- chromium log ----\n{b.tail()}\n---- sightline log ----\n{srv.log()[-6000:]}")
     b.stop()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def v02(srv, key: str | None = None) -> requests.Session:
@@ -231,14 +258,52 @@ def test_errors_use_overshoot_shape(srv):
 # ---------------------------------------------------------------------------------------------
 # Models, healthz
 
-def test_models_and_healthz(srv):
+def models_now(srv) -> dict:
+    r = v02(srv).get(url(srv, "/models"))
+    assert r.status_code == 200, r.text
+    v1 = {m["id"]: m["status"] for m in srv.api(0).get("/v1/models").json()["data"]}
+    v02_models = {m["model"]: m for m in r.json()}
+    assert {k: m["status"] for k, m in v02_models.items()} == v1  # one source for both
+    return v02_models
+
+
+def test_healthz(srv):
     r = requests.get(url(srv, "/healthz"))  # no key, like the SDK's healthCheck()
     assert r.status_code == 200 and r.json() == {"status": "ok"}, r.text
-    models = v02(srv).get(url(srv, "/models"))
-    assert models.status_code == 200, models.text
-    assert models.json() == [{"model": MODEL, "ready": True, "status": "ready"}]
-    v1 = srv.api(0).get("/v1/models").json()["data"]
-    assert [(m["id"], m["status"]) for m in v1] == [(MODEL, "ready")]
+
+
+def test_models_status_from_probes_and_load(srv, stubs):
+    # The probe of the closed port (at start-up, then every 200 ms) says unavailable.
+    deadline = time.monotonic() + 15
+    while models_now(srv)[DOWN_MODEL]["status"] != "unavailable":
+        assert time.monotonic() < deadline, models_now(srv)
+        time.sleep(0.1)
+    m = models_now(srv)
+    assert list(m) == [MODEL, BUSY_MODEL, DOWN_MODEL], m
+    assert m[MODEL] == {"model": MODEL, "ready": True, "status": "ready"}
+    assert m[BUSY_MODEL] == {"model": BUSY_MODEL, "ready": True, "status": "ready"}
+    assert m[DOWN_MODEL] == {"model": DOWN_MODEL, "ready": False, "status": "unavailable"}
+
+    # One request in flight on a model of capacity 1: saturated until it is answered.
+    slow = stubs["slow"]
+    slow.reset()
+    slow.configure(first_byte_delay_s=SLOW_S)
+    answered = {}
+
+    def ask():
+        answered["r"] = srv.api(0).post("/v1/chat/completions", timeout=SLOW_S + 30, json={
+            "model": BUSY_MODEL, "messages": [{"role": "user", "content": "hi"}]})
+
+    t = threading.Thread(target=ask)
+    t.start()
+    try:
+        assert slow.wait_for(lambda s: len(s.chat_requests()) == 1, timeout=10)
+        assert models_now(srv)[BUSY_MODEL] == {"model": BUSY_MODEL, "ready": False,
+                                               "status": "saturated"}
+    finally:
+        t.join(SLOW_S + 30)
+    assert answered["r"].status_code == 200, answered["r"].text
+    assert models_now(srv)[BUSY_MODEL]["status"] == "ready"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ def test_unmodified_sdk_starts_streams_and_stops(srv, sdk_page, stub):
         newer = wait_for(lambda: [r for r in sdk_page.evaluate(f"sdkResults.slice({seen})")
                                   if r["prompt"] == NEW_PROMPT], 30, "result with the new prompt")
         check_result_shape(newer[0], sid, NEW_PROMPT)
-        assert any(NEW_PROMPT in str(req.body) for req in stub.requests()), \
+        assert any(NEW_PROMPT in str(req.body) for req in stub.chat_requests()), \
             "the stub never saw the new prompt"
     elif REQUIRE_RESULTS:
         pytest.fail("continuous inference is not served (PATCH /v0.2/streams/{id}/config/prompt "
