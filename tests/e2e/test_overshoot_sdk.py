@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 import pytest
+import requests
 
 import browser
 from test_webrtc import NO_MEDIA_MS, webrtc_config
@@ -107,6 +109,13 @@ def wait_for(fn, timeout: float, what: str):
         time.sleep(0.2)
 
 
+def websocket_sessions(srv) -> float:
+    text = requests.get(f"{srv.base}/metrics", timeout=10).text
+    m = re.search(r"^(?:sightline_)?websocket_sessions (\S+)$", text, re.M)
+    assert m, text[:2000]
+    return float(m.group(1))
+
+
 def check_result_shape(r: dict, sid: str, prompt: str) -> None:
     for k in ("id", "stream_id", "mode", "model_backend", "model_name", "prompt", "result",
               "inference_latency_ms", "total_latency_ms", "ok", "error", "finish_reason"):
@@ -133,6 +142,8 @@ def test_unmodified_sdk_starts_streams_and_stops(srv, sdk_page, stub):
     wait_for(lambda: api.stream(sid)["expires_at_ms"] > first_expiry, 3 * TTL, "lease renewal")
     st = api.stream(sid)
     assert st["state"] == "active", st
+    # The SDK's socket is open (a refused key would have closed it 1008: an SDK error).
+    wait_for(lambda: websocket_sessions(srv) == 1, 10, "the SDK's WebSocket session")
     state = sdk_page.evaluate("visionState()")
     assert state["active"] and state["errors"] == [], state
 
@@ -164,6 +175,7 @@ def test_unmodified_sdk_starts_streams_and_stops(srv, sdk_page, stub):
                          NO_MEDIA_MS / 1000 + 10, "end after the SDK stopped")
     assert st["end_reason"] == "source_lost", st
     assert sdk_page.evaluate("visionState()")["errors"] == []
+    wait_for(lambda: websocket_sessions(srv) == 0, 10, "the SDK's socket to close")
 
 
 def test_sdk_reports_a_bad_key_as_unauthorized(srv, sdk_page):
