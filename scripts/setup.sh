@@ -47,7 +47,8 @@ if [ ! -x .venv/bin/python ] || ! cmp -s tests/requirements.txt .venv/.requireme
   cp tests/requirements.txt .venv/.requirements
 fi
 
-# Node packages for the end-to-end suite (the official openai SDK). Installed from the lockfile,
+# Node packages for the end-to-end suite (the official openai SDK, the Overshoot browser SDK that
+# test_overshoot_sdk.py loads into Chromium). Installed from the lockfile,
 # only when node_modules is missing or the lockfile changed since the last install.
 JS_DIR=tests/e2e/js
 if command -v npm >/dev/null 2>&1; then

@@ -43,8 +43,8 @@ asio::awaitable<void> ApiPipeline::handle(Request& req, ResponseWriter& writer) 
   // A failure is logged by guarded(); the writer's state says whether anything was answered.
   (void)co_await guarded(dispatch(req, writer, route_label), "http", "handler");
   if (!writer.started() && !writer.client_gone())
-    co_await writer.send(error_response(make_error(ErrorCode::internal,
-                                                   "The server produced no response.")));
+    co_await writer.send(error_response_for(
+        req, make_error(ErrorCode::internal, "The server produced no response.")));
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -67,8 +67,10 @@ asio::awaitable<void> ApiPipeline::dispatch(Request& req, ResponseWriter& writer
 
   if (preflight) {
     Response res{http::status::no_content, req.message.version()};
+    const bool private_network =
+        req.message["Access-Control-Request-Private-Network"] == "true";
     for (auto& [k, v] : cors_.preflight_headers(
-             origin, header(req, http::field::access_control_request_headers)))
+             origin, header(req, http::field::access_control_request_headers), private_network))
       res.set(k, v);
     co_await writer.send(std::move(res));
     co_return;
@@ -77,9 +79,10 @@ asio::awaitable<void> ApiPipeline::dispatch(Request& req, ResponseWriter& writer
     for (auto& [k, v] : cors_.response_headers(origin)) writer.add_header(k, v);
 
   if (m.kind == RouteMatch::Kind::not_found) {
-    co_await writer.send(error_response(make_error(
-        ErrorCode::not_found, "Unknown route: " + std::string(http::to_string(req.method())) +
-                                  " " + req.path)));
+    co_await writer.send(error_response_for(
+        req, make_error(ErrorCode::not_found, "Unknown route: " +
+                                                  std::string(http::to_string(req.method())) +
+                                                  " " + req.path)));
     co_return;
   }
   if (m.kind == RouteMatch::Kind::method_not_allowed) {
@@ -89,7 +92,7 @@ asio::awaitable<void> ApiPipeline::dispatch(Request& req, ResponseWriter& writer
       co_await writer.send(std::move(res));
       co_return;
     }
-    auto res = error_response(405, "invalid_request_error", "method_not_allowed",
+    auto res = error_response_for(req, 405, "invalid_request_error", "method_not_allowed",
                               "Method " + std::string(http::to_string(req.method())) +
                                   " is not allowed on " + m.pattern + ".");
     res.set(http::field::allow, allow_header(m.allowed));
@@ -106,7 +109,7 @@ asio::awaitable<void> ApiPipeline::dispatch(Request& req, ResponseWriter& writer
   if (m.route->options.auth) {
     auto owner = keys_.authenticate(header(req, http::field::authorization));
     if (!owner.ok()) {
-      auto res = error_response(owner.error());
+      auto res = error_response_for(req, owner.error());
       res.set(http::field::www_authenticate, "Bearer");
       co_await writer.send(std::move(res));
       co_return;

@@ -44,21 +44,25 @@ bool CorsPolicy::allows(std::string_view origin) const {
 HeaderList CorsPolicy::response_headers(std::string_view origin) const {
   if (!allows(origin)) return {};
   return {{"Access-Control-Allow-Origin", std::string(origin)},
+          {"Access-Control-Allow-Credentials", "true"},
           {"Vary", "Origin"},
           {"Access-Control-Expose-Headers", kExposed}};
 }
 
-HeaderList CorsPolicy::preflight_headers(std::string_view origin,
-                                         std::string_view request_headers) const {
+HeaderList CorsPolicy::preflight_headers(std::string_view origin, std::string_view request_headers,
+                                         bool private_network) const {
   if (!allows(origin)) return {};
   std::string allow_headers = "Authorization, Content-Type";
   if (!request_headers.empty() && request_headers.size() < 1024 && is_header_list(request_headers))
     allow_headers = std::string(request_headers);
-  return {{"Access-Control-Allow-Origin", std::string(origin)},
-          {"Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
-          {"Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"},
-          {"Access-Control-Allow-Headers", allow_headers},
-          {"Access-Control-Max-Age", std::to_string(kMaxAgeSeconds)}};
+  HeaderList out{{"Access-Control-Allow-Origin", std::string(origin)},
+                 {"Access-Control-Allow-Credentials", "true"},
+                 {"Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
+                 {"Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"},
+                 {"Access-Control-Allow-Headers", allow_headers},
+                 {"Access-Control-Max-Age", std::to_string(kMaxAgeSeconds)}};
+  if (private_network) out.emplace_back("Access-Control-Allow-Private-Network", "true");
+  return out;
 }
 
 }  // namespace sl::api

@@ -80,6 +80,45 @@ Response error_response(unsigned status, std::string_view type, std::string_view
   return json_response(status, error_body(message, type, param, code), version);
 }
 
+ErrorShape error_shape_for_path(std::string_view path) {
+  constexpr std::string_view kOvershoot = "/v0.2/";
+  return path.substr(0, kOvershoot.size()) == kOvershoot || path == "/v0.2"
+             ? ErrorShape::overshoot
+             : ErrorShape::openai;
+}
+
+boost::json::object overshoot_error_body(std::string_view message, std::string_view code,
+                                         std::string_view param, std::string_view request_id) {
+  boost::json::object out;
+  out["error"] = code;
+  out["message"] = truncate_utf8(message, kMaxErrorMessageBytes);
+  out["request_id"] = request_id;
+  if (param.empty()) {
+    out["details"] = nullptr;
+  } else {
+    boost::json::object details;
+    details["param"] = truncate_utf8(param, kMaxErrorParamBytes);
+    out["details"] = std::move(details);
+  }
+  return out;
+}
+
+Response error_response_for(const Request& req, const Error& error) {
+  const ErrorHttp h = error_http(error.code);
+  return error_response_for(req, h.status, h.type, to_string(error.code), error.message,
+                            error.param);
+}
+
+Response error_response_for(const Request& req, unsigned status, std::string_view type,
+                            std::string_view code, std::string_view message,
+                            std::string_view param) {
+  const unsigned version = req.message.version();
+  if (error_shape_for_path(req.path) == ErrorShape::overshoot)
+    return json_response(status, overshoot_error_body(message, code, param, req.request_id),
+                         version);
+  return json_response(status, error_body(message, type, param, code), version);
+}
+
 Result<boost::json::object> parse_json_object(std::string_view body) {
   if (body.empty())
     return make_error(ErrorCode::invalid_request,

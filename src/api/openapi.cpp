@@ -227,6 +227,57 @@ constexpr const char* kDocument = R"json({
           "401": {"$ref": "#/components/responses/Error"}
         }
       }
+    },
+    "/v0.2/streams": {
+      "post": {
+        "summary": "Overshoot-compatible create: {source,mode,processing,inference} or the legacy {webrtc:{type:offer,sdp},processing,inference}; errors in Overshoot's shape",
+        "operationId": "overshootCreateStream",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {
+          "201": {"description": "{stream_id, webrtc:{type:answer,sdp}, lease:{ttl_seconds}}", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OvershootStream"}}}},
+          "400": {"$ref": "#/components/responses/OvershootError"},
+          "401": {"$ref": "#/components/responses/OvershootError"},
+          "422": {"$ref": "#/components/responses/OvershootError"}
+        }
+      }
+    },
+    "/v0.2/streams/{id}": {
+      "parameters": [{"$ref": "#/components/parameters/StreamId"}],
+      "delete": {
+        "summary": "Overshoot-compatible stop; the stream's sockets close 1001 'stream ended: client_requested'",
+        "operationId": "overshootDeleteStream",
+        "responses": {
+          "200": {"description": "Stopped", "content": {"application/json": {"schema": {"type": "object"}}}},
+          "404": {"$ref": "#/components/responses/OvershootError"}
+        }
+      }
+    },
+    "/v0.2/streams/{id}/keepalive": {
+      "parameters": [{"$ref": "#/components/parameters/StreamId"}],
+      "post": {
+        "summary": "Overshoot-compatible lease renewal (body ignored)",
+        "operationId": "overshootKeepalive",
+        "responses": {
+          "200": {"description": "Renewed", "content": {"application/json": {"schema": {"type": "object"}}}},
+          "404": {"$ref": "#/components/responses/OvershootError"}
+        }
+      }
+    },
+    "/v0.2/models": {
+      "get": {
+        "summary": "Models as [{model, ready, status}]",
+        "operationId": "overshootListModels",
+        "responses": {
+          "200": {"description": "List", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {"model": {"type": "string"}, "ready": {"type": "boolean"}, "status": {"enum": ["ready", "degraded", "saturated", "unavailable"]}}, "required": ["model", "ready", "status"]}}}}},
+          "401": {"$ref": "#/components/responses/OvershootError"}
+        }
+      }
+    },
+    "/v0.2/healthz": {
+      "get": {
+        "summary": "Liveness (Overshoot path)", "security": [], "operationId": "overshootHealthz",
+        "responses": {"200": {"description": "Alive", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}}
+      }
     }
   },
   "components": {
@@ -238,7 +289,8 @@ constexpr const char* kDocument = R"json({
       "StreamId": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
     },
     "responses": {
-      "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+      "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "OvershootError": {"description": "Error (under /v0.2)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OvershootError"}}}}
     },
     "schemas": {
       "Status": {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]},
@@ -257,6 +309,29 @@ constexpr const char* kDocument = R"json({
           }
         },
         "required": ["error"]
+      },
+      "OvershootError": {
+        "type": "object",
+        "properties": {
+          "error": {"type": "string"},
+          "message": {"type": "string"},
+          "request_id": {"type": "string"},
+          "details": {"type": ["object", "null"]}
+        },
+        "required": ["error", "message", "request_id", "details"]
+      },
+      "OvershootStream": {
+        "type": "object",
+        "properties": {
+          "stream_id": {"type": "string"},
+          "id": {"type": "string"},
+          "state": {"type": "string"},
+          "webrtc": {"type": "object", "properties": {"type": {"const": "answer"}, "sdp": {"type": "string"}}},
+          "lease": {"type": ["object", "null"], "properties": {"ttl_seconds": {"type": "integer"}, "expires_at_ms": {"type": "integer"}}},
+          "ice_servers": {"type": "array"},
+          "turn_servers": {"type": "array"}
+        },
+        "required": ["stream_id", "lease"]
       },
       "Source": {
         "oneOf": [

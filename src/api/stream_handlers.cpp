@@ -32,19 +32,7 @@ Error no_such_stream(std::string_view id) {
 asio::awaitable<void> create_stream(StreamRouteDeps d, Request& req, ResponseWriter& w) {
   auto body = parse_json_object(req.message.body());
   if (!body.ok()) co_return co_await send_error(w, body.error());
-  auto options = parse_create_stream(*body, d.defaults);
-  if (!options.ok()) co_return co_await send_error(w, options.error());
-  Result<StreamStatus> status = make_error(ErrorCode::internal, "not created");
-  if (negotiates(options->source)) {
-    // A webrtc create answers the offer inside, which waits for ICE gathering: off the network
-    // thread.
-    auto work = [streams = d.streams, owner = req.owner, opts = std::move(*options)] {
-      return streams->create(owner, opts);
-    };
-    status = co_await offload(d.media_executor, work);
-  } else {
-    status = d.streams->create(req.owner, *options);
-  }
+  Result<StreamStatus> status = co_await create_stream_from_body(d, req.owner, *body);
   if (!status.ok()) co_return co_await send_error(w, status.error());
   json::object created = stream_to_json(*status);
   add_webrtc_fields(created, *status, d.webrtc, req);
@@ -212,6 +200,20 @@ Handler bound(const StreamRouteDeps& deps, Fn fn) {
 }
 
 }  // namespace
+
+asio::awaitable<Result<StreamStatus>> create_stream_from_body(const StreamRouteDeps& d,
+                                                              std::string owner,
+                                                              const json::object& body) {
+  auto options = parse_create_stream(body, d.defaults);
+  if (!options.ok()) co_return options.error();
+  if (!negotiates(options->source)) co_return d.streams->create(owner, *options);
+  // A webrtc create answers the offer inside, which waits for ICE gathering: off the network
+  // thread.
+  auto work = [streams = d.streams, owner = std::move(owner), opts = std::move(*options)] {
+    return streams->create(owner, opts);
+  };
+  co_return co_await offload(d.media_executor, work);
+}
 
 void add_stream_routes(Router& router, const StreamRouteDeps& deps) {
   using http::verb;

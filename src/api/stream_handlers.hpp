@@ -27,6 +27,15 @@ struct StreamRouteDeps {
 
 void add_stream_routes(Router& router, const StreamRouteDeps& deps);
 
+// What POST /v1/streams does with its body, for every route that creates streams (the
+// Overshoot-shaped POST /v0.2/streams translates its body and comes here): validates it
+// (parse_create_stream's errors), creates the stream for `owner`, and for a webrtc source answers
+// the offer on deps.media_executor (ICE gathering blocks). Runs on the caller's executor; `deps`
+// and `body` must outlive the co_await.
+asio::awaitable<Result<StreamStatus>> create_stream_from_body(const StreamRouteDeps& deps,
+                                                              std::string owner,
+                                                              const boost::json::object& body);
+
 using sl::valid_stream_id;  // core/stream_id.hpp
 
 }  // namespace sl::api

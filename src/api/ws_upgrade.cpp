@@ -13,15 +13,15 @@ namespace sl::api {
 asio::awaitable<void> upgrade_websocket(const WsRoute& route, Request& req, ResponseWriter& writer,
                                         const KeyRing& keys, WsSessions& sessions) {
   if (!boost::beast::websocket::is_upgrade(req.message)) {
-    auto res = error_response(426, "invalid_request_error", "upgrade_required",
-                              "This is a WebSocket endpoint: connect with 'Upgrade: websocket'.");
+    auto res = error_response_for(req, 426, "invalid_request_error", "upgrade_required",
+                                  "This is a WebSocket endpoint: connect with 'Upgrade: websocket'.");
     res.set(http::field::upgrade, "websocket");
     co_await writer.send(std::move(res));
     co_return;
   }
   if (sessions.stopping()) {
-    co_await writer.send(error_response(503, "server_error", "shutting_down",
-                                        "The server is shutting down."));
+    co_await writer.send(error_response_for(req, 503, "server_error", "shutting_down",
+                                            "The server is shutting down."));
     co_return;
   }
 
@@ -32,7 +32,7 @@ asio::awaitable<void> upgrade_websocket(const WsRoute& route, Request& req, Resp
   if (!authorization.empty() || !route.options.first_message_auth) {
     auto authenticated = keys.authenticate(std::string_view(authorization.data(), authorization.size()));
     if (!authenticated.ok()) {
-      auto res = error_response(authenticated.error());
+      auto res = error_response_for(req, authenticated.error());
       res.set(http::field::www_authenticate, "Bearer");
       co_await writer.send(std::move(res));
       co_return;
@@ -45,7 +45,7 @@ asio::awaitable<void> upgrade_websocket(const WsRoute& route, Request& req, Resp
 
   auto slot = sessions.reserve(owner);
   if (!slot.ok()) {
-    co_await writer.send(error_response(slot.error()));
+    co_await writer.send(error_response_for(req, slot.error()));
     co_return;
   }
 
@@ -65,8 +65,8 @@ asio::awaitable<void> upgrade_websocket(const WsRoute& route, Request& req, Resp
         WsSession::start(std::move(socket), std::move(request), std::move(*start));
       });
   if (!handed_over)
-    co_await writer.send(error_response(make_error(
-        ErrorCode::internal, "This connection cannot be upgraded to a WebSocket.")));
+    co_await writer.send(error_response_for(
+        req, make_error(ErrorCode::internal, "This connection cannot be upgraded to a WebSocket.")));
 }
 
 }  // namespace sl::api

@@ -19,6 +19,7 @@
 #include "api/chat_handlers.hpp"
 #include "api/http_server.hpp"
 #include "api/ops_handlers.hpp"
+#include "api/overshoot_handlers.hpp"
 #include "api/stream_handlers.hpp"
 #include "api/stream_socket.hpp"
 #include "api/whip_handlers.hpp"
@@ -95,6 +96,18 @@ asio::awaitable<void> tick_loop(StreamManager& streams, const std::atomic<bool>&
   }
 }
 
+// Probes one backend's health (Backend::probe) every probe_interval_ms until `stop` is set; the
+// first probe runs at start-up, so GET /v1/models reports real status from the start.
+asio::awaitable<void> probe_loop(std::shared_ptr<Backend> backend, const std::atomic<bool>& stop) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto interval = std::chrono::milliseconds(backend->probe_interval_ms());
+  while (!stop.load()) {
+    co_await backend->probe();
+    timer.expires_after(interval);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
 }  // namespace
 
 int run_server(const AppConfig& config, const std::optional<std::string>& generated_key) {
@@ -134,12 +147,12 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   api::add_stream_socket_routes(router, &streams);
   const api::WebRtcApiConfig webrtc_api{config.webrtc.options.ice_servers,
                                         config.webrtc.whip_base_url};
-  api::add_stream_routes(
-      router, api::StreamRouteDeps{&streams, &media,
-                                   api::StreamDefaults{config.streams.default_retention_seconds,
-                                                       config.streams.default_ttl_seconds},
-                                   config.chat.max_frames_per_request, media_pool.get_executor(),
-                                   webrtc_api});
+  const api::StreamRouteDeps stream_deps{
+      &streams, &media,
+      api::StreamDefaults{config.streams.default_retention_seconds,
+                          config.streams.default_ttl_seconds},
+      config.chat.max_frames_per_request, media_pool.get_executor(), webrtc_api};
+  api::add_stream_routes(router, stream_deps);
   api::add_whip_routes(router, api::WhipRouteDeps{&streams, webrtc_api, media_pool.get_executor()});
   api::ChatLimits chat_limits;
   chat_limits.max_refs = config.chat.max_refs_per_request;
@@ -161,6 +174,8 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   KeyLimiter chat_per_key(config.limits.max_concurrent_requests_per_key);
   api::add_chat_routes(router, api::ChatRouteDeps{&media, &*models, chat_limits, fetcher->get(),
                                                   media_pool.get_executor(), &chat_per_key});
+  // Overshoot's /v0.2 surface over the same handlers' internals (SPEC section 5).
+  api::add_overshoot_routes(router, api::OvershootRouteDeps{stream_deps, &*models});
   api::KeyRing keys =
       config.insecure_no_auth ? api::KeyRing::insecure() : api::KeyRing(config.api_keys);
   api::ApiPipeline pipeline(std::move(router), std::move(keys),
@@ -211,6 +226,9 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   std::atomic<bool> stopping{false};
   std::atomic<int> exit_code{0};
   asio::co_spawn(ioc, tick_loop(streams, stopping), asio::detached);
+  for (const auto& backend : models->backends())
+    if (backend->probe_interval_ms() > 0)
+      asio::co_spawn(ioc, probe_loop(backend, stopping), asio::detached);
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   auto shutdown = [&]() -> asio::awaitable<void> {

@@ -19,7 +19,7 @@ namespace sl {
 
 // Cheap, lock-free view of how a backend is doing, for GET /v1/models `status` and /readyz.
 struct BackendHealth {
-  std::string status = "ready";  // ready | degraded | unavailable (SPEC.md section 4)
+  std::string status = "ready";  // ready | degraded | saturated | unavailable (SPEC section 4)
   int64_t in_flight = 0;         // requests currently running
   int64_t consecutive_failures = 0;
   std::string last_error;        // message of the most recent failure, if any
@@ -39,6 +39,10 @@ class Backend {
   // Whether the model takes video_url parts itself. When false (frames mode), the server turns
   // an http(s)/data: video_url into sampled image parts before calling the backend.
   virtual bool accepts_video_urls() const { return false; }
+  // A health check of whatever serves the model (an HTTP backend: GET {base}/models), folded
+  // into health(); called every probe_interval_ms() by the app (0: never). Never fails.
+  virtual boost::asio::awaitable<void> probe() { co_return; }
+  virtual int64_t probe_interval_ms() const { return 0; }
 
   // Non-streaming: the upstream `chat.completion` object ("model" set to the client's id).
   virtual boost::asio::awaitable<Result<boost::json::object>> complete(ChatCall call) = 0;

@@ -27,6 +27,19 @@ Status parse_timeout(std::string_view key, std::string_view text, int64_t& out,
   return Status();
 }
 
+// A limit where 0 means "none" (max_concurrent, probe_interval_ms).
+Status parse_non_negative(std::string_view key, std::string_view text, int64_t& out,
+                          const std::string& param) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0) {
+    return config_error(param, std::string(key) + " must be a non-negative integer, got '" +
+                                   std::string(text) + "'");
+  }
+  out = v;
+  return Status();
+}
+
 // Applies one key=value option; shared by the CLI and JSON forms.
 Status apply_option(HttpBackendConfig& c, std::string_view key, std::string_view value,
                     const std::string& param) {
@@ -50,6 +63,10 @@ Status apply_option(HttpBackendConfig& c, std::string_view key, std::string_view
     return parse_timeout(key, value, c.first_byte_timeout_ms, param);
   } else if (key == "idle_timeout_ms") {
     return parse_timeout(key, value, c.idle_timeout_ms, param);
+  } else if (key == "max_concurrent") {
+    return parse_non_negative(key, value, c.max_concurrent, param);
+  } else if (key == "probe_interval_ms") {
+    return parse_non_negative(key, value, c.probe_interval_ms, param);
   } else {
     // `param` is the field's path in a config file ("backends[0].url") or "--backend".
     return config_error(param, "unknown backend option '" + std::string(key) + "' (" + param + ")");

@@ -1,6 +1,7 @@
 // Configuration of one remote OpenAI-compatible backend, and its two spellings: the command
 // line form of SPEC.md section 8,
 //   MODEL=BASE_URL[;api_key_env=VAR][;video=frames|native][;upstream_model=NAME][;timeout_ms=N]
+//   [;max_concurrent=N][;probe_interval_ms=N]
 // (also accepting the individual *_timeout_ms keys and ca_file), and the config file's JSON
 // object with the same keys plus "model" and "base_url". Unknown keys are errors, so a typo in
 // a config file fails at start-up instead of being silently ignored.
@@ -31,6 +32,8 @@ struct HttpBackendConfig {
   int64_t total_timeout_ms = 600000;  // "timeout_ms" sets this one
   size_t max_response_bytes = 16 * 1024 * 1024;
   std::string ca_file;         // extra PEM trust anchors for https, besides the system CAs
+  int64_t max_concurrent = 0;  // capacity: this many requests in flight reads `saturated`; 0 = none
+  int64_t probe_interval_ms = 10000;  // GET {base}/models health probe period; 0 = no probes
 };
 
 // Errors are invalid_request with a message naming the offending key; `param` is "--backend".

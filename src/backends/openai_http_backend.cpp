@@ -116,12 +116,37 @@ BackendHealth OpenAiHttpBackend::health() const {
   BackendHealth h;
   h.in_flight = in_flight_.load();
   h.consecutive_failures = consecutive_failures_.load();
-  if (h.consecutive_failures > 0) {
+  const ProbeState probe = probe_state_.load();
+  if (probe == ProbeState::unreachable) {
+    h.status = "unavailable";
+  } else if (h.consecutive_failures > 0) {
     h.status = last_failure_unreachable_.load() ? "unavailable" : "degraded";
+  } else if (probe == ProbeState::failing) {
+    h.status = "degraded";
   }
+  // Full: new work would queue behind the configured capacity.
+  if (h.status != "unavailable" && config_.max_concurrent > 0 &&
+      h.in_flight >= config_.max_concurrent)
+    h.status = "saturated";
   std::lock_guard lock(last_error_mu_);
   h.last_error = last_error_;
   return h;
+}
+
+void OpenAiHttpBackend::record_probe(const Status& outcome) {
+  if (outcome.ok() || !counts_as_failure(outcome.error())) {
+    // Answering at all (a server without GET /models answers 404) means reachable: a request
+    // failure that said otherwise is over.
+    probe_state_ = ProbeState::ok;
+    if (last_failure_unreachable_.load()) consecutive_failures_ = 0;
+    return;
+  }
+  const Error& e = outcome.error();
+  probe_state_ = e.code == ErrorCode::upstream_unavailable || e.code == ErrorCode::upstream_timeout
+                     ? ProbeState::unreachable
+                     : ProbeState::failing;
+  std::lock_guard lock(last_error_mu_);
+  last_error_ = "health probe: " + e.message;
 }
 
 void OpenAiHttpBackend::record(const Status& outcome) {
@@ -268,12 +293,21 @@ asio::awaitable<Status> OpenAiHttpBackend::stream(ChatCall call, ChunkSink on_ch
 }
 
 asio::awaitable<Result<json::object>> OpenAiHttpBackend::list_upstream_models() {
-  Result<json::object> result = co_await guarded(run_list_models(), "backend", "upstream request");
+  Result<json::object> result = co_await fetch_upstream_models();
   record(result.status());
   co_return result;
 }
 
-asio::awaitable<Result<json::object>> OpenAiHttpBackend::run_list_models() {
+asio::awaitable<void> OpenAiHttpBackend::probe() {
+  Result<json::object> result = co_await fetch_upstream_models();
+  record_probe(result.status());
+}
+
+asio::awaitable<Result<json::object>> OpenAiHttpBackend::fetch_upstream_models() const {
+  co_return co_await guarded(run_list_models(), "backend", "upstream request");
+}
+
+asio::awaitable<Result<json::object>> OpenAiHttpBackend::run_list_models() const {
   auto response = co_await client_->fetch(http::verb::get, "/models", std::string());
   if (!response) co_return response.error();
   if (response->status / 100 != 2) co_return upstream_http_error(response->status, response->body);

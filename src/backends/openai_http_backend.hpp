@@ -2,7 +2,9 @@
 // llama.cpp server, Ollama, cloud APIs): POST {base_url}/chat/completions with the body from
 // upstream_format.hpp, relaying the SSE stream chunk by chunk. The API key is read from the
 // configured environment variable once, at creation. Health is tracked from request outcomes
-// (transport failures and upstream 5xx count; a client's own 4xx does not).
+// (transport failures and upstream 5xx count; a client's own 4xx does not) and from health probes
+// (GET {base_url}/models every probe_interval_ms: unreachable reads unavailable, a 5xx degraded);
+// with max_concurrent set, that many requests in flight read saturated.
 // Building a native-mode MP4 costs real CPU (JPEG decode + H.264 encode per frame), so when a
 // media executor (a thread pool) is given, request bodies with video are built there and the
 // caller's I/O thread stays free.
@@ -34,6 +36,8 @@ class OpenAiHttpBackend final : public Backend {
   std::string model_name() const override { return config_.model; }
   BackendHealth health() const override;
   bool accepts_video_urls() const override { return config_.video == VideoMode::native; }
+  boost::asio::awaitable<void> probe() override;
+  int64_t probe_interval_ms() const override { return config_.probe_interval_ms; }
   boost::asio::awaitable<Result<boost::json::object>> complete(ChatCall call) override;
   boost::asio::awaitable<Status> stream(ChatCall call, ChunkSink on_chunk) override;
 
@@ -51,8 +55,11 @@ class OpenAiHttpBackend final : public Backend {
                                                                     bool stream) const;
   boost::asio::awaitable<Result<boost::json::object>> run_complete(const ChatCall& call);
   boost::asio::awaitable<Status> run_stream(const ChatCall& call, const ChunkSink& on_chunk);
-  boost::asio::awaitable<Result<boost::json::object>> run_list_models();
+  // GET {base}/models, exceptions turned into values (list_upstream_models and probes).
+  boost::asio::awaitable<Result<boost::json::object>> fetch_upstream_models() const;
+  boost::asio::awaitable<Result<boost::json::object>> run_list_models() const;
   void record(const Status& outcome);
+  void record_probe(const Status& outcome);
   // The client's own model id replaces the upstream's name in what we hand back.
   void restore_model_name(boost::json::object& response, const ChatCall& call) const;
 
@@ -64,6 +71,8 @@ class OpenAiHttpBackend final : public Backend {
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> consecutive_failures_{0};
   std::atomic<bool> last_failure_unreachable_{false};
+  enum class ProbeState { ok, failing, unreachable };  // ok also before the first probe
+  std::atomic<ProbeState> probe_state_{ProbeState::ok};
   mutable std::mutex last_error_mu_;
   std::string last_error_;
 };

@@ -49,19 +49,26 @@ def make_barcode_y4m(path: Path, width: int, height: int, fps: int, frames: int)
     return path
 
 
-class _PageHandler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, directory=str(HERE / "web"), **kwargs)
+def _page_handler(root: Path):
+    class _PageHandler(http.server.SimpleHTTPRequestHandler):
+        # ES modules (the Overshoot SDK's dist/index.mjs) need a JavaScript MIME type.
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                          ".mjs": "text/javascript", ".js": "text/javascript"}
 
-    def log_message(self, *args):
-        pass
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):
+            pass
+    return _PageHandler
 
 
 class PageServer:
-    """Serves tests/e2e/web on 127.0.0.1:<port>: an origin other than the server's."""
+    """Serves tests/e2e/web (or `root`) on 127.0.0.1:<port>: an origin other than the server's."""
 
-    def __init__(self):
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
+    def __init__(self, root: Path | None = None):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                     _page_handler(root or HERE / "web"))
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()

@@ -52,5 +52,34 @@ TEST(Cors, PreflightHeaders) {
   EXPECT_EQ(get(odd, "Access-Control-Allow-Headers"), "Authorization, Content-Type");
 }
 
+TEST(Cors, CredentialsAllowedWithTheEchoedOriginNeverAStar) {
+  // fetch(..., {credentials: "include"}) (the Overshoot SDK) needs both on the preflight and on
+  // the response, and a literal origin.
+  for (const char* configured : {"https://app.example", "*"}) {
+    CorsPolicy p({configured});
+    auto h = p.response_headers("https://app.example");
+    EXPECT_EQ(get(h, "Access-Control-Allow-Origin"), "https://app.example");
+    EXPECT_EQ(get(h, "Access-Control-Allow-Credentials"), "true");
+    auto pre = p.preflight_headers("https://app.example", "authorization, content-type");
+    EXPECT_EQ(get(pre, "Access-Control-Allow-Origin"), "https://app.example");
+    EXPECT_EQ(get(pre, "Access-Control-Allow-Credentials"), "true");
+    EXPECT_NE(get(pre, "Access-Control-Allow-Methods").find("PATCH"), std::string::npos);
+    EXPECT_NE(get(pre, "Access-Control-Allow-Methods").find("DELETE"), std::string::npos);
+  }
+  CorsPolicy p({"https://app.example"});
+  EXPECT_TRUE(p.response_headers("https://evil.example").empty());
+  EXPECT_TRUE(p.preflight_headers("https://evil.example", "authorization", true).empty());
+}
+
+TEST(Cors, PrivateNetworkPreflightIsGrantedOnlyWhenAsked) {
+  CorsPolicy p({"https://app.example"});
+  EXPECT_EQ(get(p.preflight_headers("https://app.example", "", true),
+                "Access-Control-Allow-Private-Network"),
+            "true");
+  EXPECT_EQ(get(p.preflight_headers("https://app.example", ""),
+                "Access-Control-Allow-Private-Network"),
+            "");
+}
+
 }  // namespace
 }  // namespace sl::api

@@ -77,6 +77,57 @@ TEST(ErrorEnvelope, ExplicitStatusForHttpLevelErrors) {
   EXPECT_EQ(err.at("code").as_string(), "method_not_allowed");
 }
 
+Request request_at(const std::string& path) {
+  Request req;
+  req.path = path;
+  req.request_id = "req_abc";
+  return req;
+}
+
+TEST(ErrorShape, ChosenByPathPrefix) {
+  EXPECT_EQ(error_shape_for_path("/v0.2/streams"), ErrorShape::overshoot);
+  EXPECT_EQ(error_shape_for_path("/v0.2/ws/streams/x"), ErrorShape::overshoot);
+  EXPECT_EQ(error_shape_for_path("/v0.2"), ErrorShape::overshoot);
+  EXPECT_EQ(error_shape_for_path("/v0.20/streams"), ErrorShape::openai);
+  EXPECT_EQ(error_shape_for_path("/v1/streams"), ErrorShape::openai);
+  EXPECT_EQ(error_shape_for_path("/healthz"), ErrorShape::openai);
+}
+
+TEST(ErrorShape, OvershootBodyUnderV02) {
+  auto res = error_response_for(request_at("/v0.2/streams"),
+                                make_error(ErrorCode::invalid_value, "too fast", "processing.fps"));
+  EXPECT_EQ(res.result_int(), 422u);
+  auto body = boost::json::parse(res.body()).as_object();
+  EXPECT_EQ(body.size(), 4u);
+  EXPECT_EQ(body.at("error").as_string(), "invalid_value");
+  EXPECT_EQ(body.at("message").as_string(), "too fast");
+  EXPECT_EQ(body.at("request_id").as_string(), "req_abc");
+  EXPECT_EQ(body.at("details").at("param").as_string(), "processing.fps");
+
+  auto unauth = error_response_for(request_at("/v0.2/streams/s1/keepalive"),
+                                   make_error(ErrorCode::unauthorized, "bad key"));
+  EXPECT_EQ(unauth.result_int(), 401u);
+  auto u = boost::json::parse(unauth.body()).as_object();
+  EXPECT_EQ(u.at("error").as_string(), "invalid_api_key");
+  EXPECT_TRUE(u.at("details").is_null());
+}
+
+TEST(ErrorShape, OpenAiEnvelopeElsewhere) {
+  auto res = error_response_for(request_at("/v1/streams/x"),
+                                make_error(ErrorCode::stream_not_found, "no such stream"));
+  EXPECT_EQ(res.result_int(), 404u);
+  auto err = boost::json::parse(res.body()).at("error");
+  EXPECT_EQ(err.at("code").as_string(), "stream_not_found");
+  EXPECT_EQ(err.at("type").as_string(), "not_found_error");
+}
+
+TEST(ErrorShape, ExplicitStatusInEitherShape) {
+  auto res = error_response_for(request_at("/v0.2/streams"), 405, "invalid_request_error",
+                                "method_not_allowed", "no");
+  EXPECT_EQ(res.result_int(), 405u);
+  EXPECT_EQ(boost::json::parse(res.body()).at("error").as_string(), "method_not_allowed");
+}
+
 TEST(ParseJsonObject, AcceptsObjects) {
   auto r = parse_json_object(R"({"a": 1})");
   ASSERT_TRUE(r.ok());

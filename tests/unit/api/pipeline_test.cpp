@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+
 #include "api/error_response.hpp"
 #include "api_test_support.hpp"
 #include "fakes/manual_clock.hpp"
@@ -36,6 +38,8 @@ struct PipelineTest : ::testing::Test {
     r.add(http::verb::get, "/open", whoami, RouteOptions{.auth = false});
     r.add(http::verb::get, "/silent", silent);
     r.add(http::verb::get, "/throws", throws);
+    r.add(http::verb::get, "/v0.2/things/{id}", whoami);
+    r.add(http::verb::get, "/v0.2/throws", throws);
     return ApiPipeline(std::move(r), std::move(keys), CorsPolicy(origins), metrics, clock);
   }
 
@@ -71,6 +75,29 @@ TEST_F(PipelineTest, MissingAndWrongKeysAre401Envelopes) {
                                    http::field::authorization, "Bearer sk-b"));
   EXPECT_EQ(wrong.status(), 401u);
   EXPECT_EQ(wrong.json().at("error").at("type").as_string(), "authentication_error");
+}
+
+TEST_F(PipelineTest, PipelineErrorsUnderV02UseOvershootsShape) {
+  auto p = make(KeyRing({"sk-a"}));
+  auto check = [](const RecordingWriter& w, unsigned status, const char* code) {
+    EXPECT_EQ(w.status(), status);
+    const boost::json::object body = w.json().as_object();
+    EXPECT_EQ(body.size(), 4u) << boost::json::serialize(body);
+    EXPECT_EQ(body.at("error").as_string(), code);
+    EXPECT_EQ(body.at("request_id").as_string(), w.header("X-Request-Id"));
+    EXPECT_FALSE(body.at("message").as_string().empty());
+  };
+  check(call(p, make_request(http::verb::get, "/v0.2/things/1")), 401, "invalid_api_key");
+  auto authed = [](Request r) {
+    return with_header(std::move(r), http::field::authorization, "Bearer sk-a");
+  };
+  check(call(p, authed(make_request(http::verb::get, "/v0.2/nothing"))), 404, "not_found");
+  check(call(p, authed(make_request(http::verb::post, "/v0.2/things/1"))), 405,
+        "method_not_allowed");
+  check(call(p, authed(make_request(http::verb::get, "/v0.2/throws"))), 500, "internal_error");
+  // The same failures elsewhere keep the OpenAI envelope.
+  auto v1 = call(p, make_request(http::verb::get, "/v1/things/1"));
+  EXPECT_EQ(v1.json().at("error").at("code").as_string(), "invalid_api_key");
 }
 
 TEST_F(PipelineTest, OpenRouteNeedsNoKey) {

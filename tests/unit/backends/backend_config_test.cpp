@@ -36,6 +36,25 @@ TEST(BackendSpec, AllOptions) {
   EXPECT_EQ(c->idle_timeout_ms, 3000);
 }
 
+TEST(BackendSpec, CapacityAndProbeInterval) {
+  auto defaults = parse_backend_spec("m=http://127.0.0.1:8000/v1");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->max_concurrent, 0);
+  EXPECT_EQ(defaults->probe_interval_ms, 10000);
+  auto c = parse_backend_spec("m=http://127.0.0.1:8000/v1;max_concurrent=4;probe_interval_ms=0");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->max_concurrent, 4);
+  EXPECT_EQ(c->probe_interval_ms, 0);
+  auto j = parse_backend_json(
+      boost::json::parse(R"({"model":"m","base_url":"http://h/v1","max_concurrent":2,"probe_interval_ms":500})"),
+      "backends[0]");
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  EXPECT_EQ(j->max_concurrent, 2);
+  EXPECT_EQ(j->probe_interval_ms, 500);
+  EXPECT_FALSE(parse_backend_spec("m=http://h/v1;max_concurrent=-1").ok());
+  EXPECT_FALSE(parse_backend_spec("m=http://h/v1;probe_interval_ms=x").ok());
+}
+
 TEST(BackendSpec, ModelIdsMayContainSlashesAndColons) {
   auto c = parse_backend_spec("Qwen/Qwen2.5-VL-7B-Instruct=http://gpu1:8000/v1");
   ASSERT_TRUE(c.ok());

@@ -498,5 +498,95 @@ TEST(OpenAiHttpBackend, ListsUpstreamModels) {
   EXPECT_EQ(server.requests[0].target(), "/v1/models");
 }
 
+// Runs one health probe against `server` (or a refused port when null).
+void run_probe(asio::io_context& io, TestServer* server, OpenAiHttpBackend& backend) {
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    co_await backend.probe();
+    if (server) server->stop();
+  }, asio::detached);
+  io.run();
+  io.restart();
+}
+
+TEST(OpenAiHttpBackend, ProbeStatusFromTheUpstreamsModelsEndpoint) {
+  struct Case {
+    unsigned status;
+    const char* health;
+  } cases[] = {{200, "ready"}, {404, "ready"}, {500, "degraded"}, {503, "degraded"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.status);
+    asio::io_context io;
+    const unsigned status = c.status;
+    TestServer server(io, [status](tcp::socket& s, const ServerRequest&) -> asio::awaitable<void> {
+      co_await write_raw(s, http_response(status, "application/json", R"({"object":"list","data":[]})"));
+    });
+    auto backend = make_backend(server.base_url());
+    run_probe(io, &server, *backend);
+    EXPECT_EQ(backend->health().status, c.health);
+    ASSERT_EQ(server.requests.size(), 1u);
+    EXPECT_EQ(server.requests[0].target(), "/v1/models");
+  }
+}
+
+TEST(OpenAiHttpBackend, ProbeOfARefusedPortIsUnavailableUntilItAnswers) {
+  asio::io_context io;
+  unsigned short port = 0;
+  {
+    tcp::acceptor closed(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = closed.local_endpoint().port();
+  }
+  auto down = make_backend("http://127.0.0.1:" + std::to_string(port) + "/v1");
+  EXPECT_EQ(down->health().status, "ready");  // nothing known before the first probe
+  run_probe(io, nullptr, *down);
+  EXPECT_EQ(down->health().status, "unavailable");
+  EXPECT_NE(down->health().last_error.find("health probe"), std::string::npos);
+  EXPECT_EQ(down->probe_interval_ms(), 10000);
+}
+
+TEST(OpenAiHttpBackend, ARequestFailureOfUnreachabilityClearsOnASuccessfulProbe) {
+  asio::io_context io;
+  int served = 0;
+  TestServer server(io, [&served](tcp::socket& s, const ServerRequest&) -> asio::awaitable<void> {
+    // The first connection is dropped (a request failure that reads unavailable), the probe's
+    // is answered.
+    if (served++ == 0) {
+      s.close();
+      co_return;
+    }
+    co_await write_raw(s, http_response(200, "application/json", R"({"data":[]})"));
+  });
+  auto backend = make_backend(server.base_url());
+  std::optional<Result<json::object>> result;
+  std::optional<BackendHealth> after_failure;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    result = co_await backend->complete(make_call());
+    after_failure = backend->health();
+    co_await backend->probe();
+    server.stop();
+  }, asio::detached);
+  io.run();
+  ASSERT_TRUE(result && !result->ok());
+  ASSERT_EQ(after_failure->status, "unavailable") << result->error().message;
+  EXPECT_EQ(backend->health().status, "ready");
+}
+
+TEST(OpenAiHttpBackend, InFlightAtCapacityReadsSaturated) {
+  asio::io_context io;
+  std::shared_ptr<OpenAiHttpBackend> backend;
+  std::optional<BackendHealth> during;
+  TestServer server(io, [&](tcp::socket& s, const ServerRequest&) -> asio::awaitable<void> {
+    during = backend->health();  // the request is in flight while the upstream handles it
+    co_await write_raw(s, http_response(200, "application/json", kCompletion));
+  });
+  backend = make_backend(server.base_url(), [](HttpBackendConfig& c) { c.max_concurrent = 1; });
+  EXPECT_EQ(backend->health().status, "ready");
+  auto result = run_complete(io, &server, *backend);
+  ASSERT_TRUE(result && result->ok());
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ(during->in_flight, 1);
+  EXPECT_EQ(during->status, "saturated");
+  EXPECT_EQ(backend->health().status, "ready");
+}
+
 }  // namespace
 }  // namespace sl
