@@ -39,6 +39,14 @@ class Backend {
   // Whether the model takes video_url parts itself. When false (frames mode), the server turns
   // an http(s)/data: video_url into sampled image parts before calling the backend.
   virtual bool accepts_video_urls() const { return false; }
+  // Whether the model takes decoded pictures (the in-process engine): the server then renders
+  // ovs:// frames as pictures (MediaFrame::picture, no JPEG round trip) and turns http(s)/data:
+  // image URLs into media before calling the backend.
+  virtual bool wants_pictures() const { return false; }
+  // Stops work the backend runs outside its callers' coroutines (the engine's workers) and
+  // waits for it. Called once by the app after its network threads have returned and before
+  // their io_context is destroyed; calls still waiting complete with `cancelled`.
+  virtual void shutdown() {}
 
   // Non-streaming: the upstream `chat.completion` object ("model" set to the client's id).
   virtual boost::asio::awaitable<Result<boost::json::object>> complete(ChatCall call) = 0;
