@@ -33,6 +33,8 @@ class ModelRouter {
   // Every routed model, in the order added.
   std::vector<ModelInfo> list() const;
   size_t size() const { return backends_.size(); }
+  // Backend::shutdown() of every backend (after the network threads returned).
+  void shutdown();
 
  private:
   std::vector<std::shared_ptr<Backend>> backends_;  // few entries: a linear scan beats hashing
