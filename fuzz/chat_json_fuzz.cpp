@@ -181,7 +181,7 @@ void check_chat(const json::object& input, bool fetch_video_urls) {
   for (const sl::api::PendingRef& ref : chat.refs) {
     sl::ResolvedMedia media;
     media.video = ref.remote_video || ref.ref.kind == sl::RefKind::video;
-    media.frames.push_back(sl::MediaFrame{0, 0, 32, 32, jpeg, {}});
+    media.frames.push_back(sl::MediaFrame{0, 0, 32, 32, jpeg});
     call.media.push_back(std::move(media));
   }
   auto upstream = sl::build_upstream_body(call, sl::UpstreamFormat{});

@@ -24,15 +24,15 @@ struct MediaFrame {
   int width = 0;
   int height = 0;
   SharedBytes jpeg;          // may be null when `picture` is set
-  VideoImage picture;        // invalid unless rendered as a picture
+  VideoImage picture{};      // invalid unless rendered as a picture
 };
 
 // What one ovs:// reference resolved to: one frame (image_url) or a sampled segment
 // (video_url), frames in presentation order.
 struct ResolvedMedia {
   bool video = false;
-  std::string stream_id;  // the stream the frames come from; empty for fetched/uploaded media
   std::vector<MediaFrame> frames;
+  std::string stream_id{};  // the stream the frames come from; empty for fetched/uploaded media
 };
 
 // Name of the placeholder part type that stands for media[index].

@@ -39,7 +39,7 @@ SharedBytes make_test_jpeg(int64_t index, int width, int height) {
 }
 
 MediaFrame make_test_frame(int64_t index, int64_t timestamp_ms, int width, int height) {
-  return MediaFrame{index, timestamp_ms, width, height, make_test_jpeg(index, width, height), {}};
+  return MediaFrame{index, timestamp_ms, width, height, make_test_jpeg(index, width, height)};
 }
 
 }  // namespace sl::testing
