@@ -11,6 +11,7 @@ tests are skipped there (and only there).
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import threading
@@ -150,6 +151,27 @@ def test_stop_strings_and_refusals(env):
     ok = env.post({"model": "tiny", "messages": ask("Hi"), "max_tokens": 2,
                    "response_format": {"type": "json_object"}})
     assert ok.status_code == 200, ok.text
+
+
+def test_video_segments_and_uploaded_images(env):
+    segment = {"type": "video_url",
+               "video_url": {"url": ovs(env.stream_id, "start_offset_ms=-1000&max_fps=4")}}
+    r = env.post({"model": "tiny", "max_tokens": 3, "temperature": 0,
+                  "messages": [{"role": "user", "content": [{"type": "text", "text": "What moved?"},
+                                                            segment]}]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["ovs_media"][0]["frame_indices"]["count"] >= 2
+    assert body["usage"]["prompt_tokens"] > 20
+    # a JPEG as a data: URL is decoded by the server; anything else is a clear 400
+    jpeg = env.api.frame_ok(env.stream_id).content
+    data_url = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
+    c = env.client.chat.completions.create(model="tiny", messages=ask("And this?", data_url),
+                                           max_tokens=3, temperature=0)
+    assert c.usage.prompt_tokens > 20
+    png = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(64)).decode()
+    bad = env.post({"model": "tiny", "messages": ask("And this?", png), "max_tokens": 3})
+    assert_error(bad, 400, "invalid_request", "messages[0].content[1].image_url.url")
 
 
 def read_first_event(resp: requests.Response) -> str:
