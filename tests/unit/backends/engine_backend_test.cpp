@@ -142,9 +142,10 @@ struct Harness {
     io_thread.join();
   }
 
-  Pending complete(json::object body) {
-    auto task = [b = backend, body = std::move(body)]() -> asio::awaitable<std::optional<Result<json::object>>> {
-      ChatCall call{body, {}};  // a local: no temporaries inside co_await (GCC 12)
+  Pending complete(json::object body, std::vector<ResolvedMedia> media = {}) {
+    auto task = [b = backend, body = std::move(body),
+                 media = std::move(media)]() -> asio::awaitable<std::optional<Result<json::object>>> {
+      ChatCall call{body, media};  // a local: no temporaries inside co_await (GCC 12)
       co_return co_await b->complete(std::move(call));
     };
     return Pending{asio::co_spawn(ioc, task, asio::use_future)};
@@ -357,6 +358,36 @@ TEST(EngineBackend, BadRequestsFailBeforeAnyChunk) {
   ASSERT_FALSE(c.status.ok());
   EXPECT_EQ(c.status.error().code, ErrorCode::unsupported);
   EXPECT_TRUE(c.chunks.empty());
+}
+
+TEST(EngineBackend, AStreamFrameIsEncodedOnceForEveryRequestThatSeesIt) {
+  Harness h(script(2));
+  auto planes = std::make_shared<std::vector<uint8_t>>(48 * 32 * 2, 90);
+  auto media_of = [&](const std::string& stream, int64_t index) {
+    ResolvedMedia m;
+    m.stream_id = stream;
+    MediaFrame f;
+    f.index = index;
+    f.picture.width = 48;
+    f.picture.height = 32;
+    f.picture.plane = {planes->data(), planes->data() + 48 * 32, planes->data() + 48 * 32 + 24 * 16};
+    f.picture.stride = {48, 24, 24};
+    f.picture.owner = planes;
+    m.frames.push_back(f);
+    return std::vector<ResolvedMedia>{m};
+  };
+  const json::object body = json::parse(R"({"model":"tiny","temperature":0,"messages":[{"role":"user",
+      "content":[{"type":"text","text":"What?"},{"type":"ovs_media","index":0}]}]})")
+                                .as_object();
+  ASSERT_TRUE(h.complete(body, media_of("cam", 7)).get().ok());
+  const int first = h.model->encodes.load();
+  EXPECT_GT(first, 0);
+  ASSERT_TRUE(h.complete(body, media_of("cam", 7)).get().ok());
+  EXPECT_EQ(h.model->encodes.load(), first);  // served from the vision cache
+  ASSERT_TRUE(h.complete(body, media_of("cam", 8)).get().ok());
+  EXPECT_EQ(h.model->encodes.load(), 2 * first);  // another frame
+  ASSERT_TRUE(h.complete(body, media_of("other", 7)).get().ok());
+  EXPECT_EQ(h.model->encodes.load(), 3 * first);  // another stream
 }
 
 // --- admission ------------------------------------------------------------------------------
