@@ -4,7 +4,9 @@
 #include <limits>
 #include <optional>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "backends/engine_request.hpp"
 #include "backends/generation_feed.hpp"
@@ -19,6 +21,14 @@ namespace {
 constexpr int kNoTokenLimit = std::numeric_limits<int>::max();
 
 Error cancelled_error() { return make_error(ErrorCode::cancelled, "client disconnected"); }
+
+// The boundary: an exception from an await (the caller's coroutine cancelled: operation_aborted)
+// or from a sink becomes a value.
+Error error_from_exception(const std::exception& e) {
+  if (const auto* se = dynamic_cast<const boost::system::system_error*>(&e))
+    if (se->code() == asio::error::operation_aborted) return cancelled_error();
+  return make_error(ErrorCode::internal, std::string("engine backend failure: ") + e.what());
+}
 
 // Fires the generation's stop token when the request's coroutine ends (returns, fails or is
 // destroyed) before the generation finished.
@@ -171,8 +181,8 @@ asio::awaitable<Result<json::object>> EngineBackend::complete(ChatCall call) {
     std::optional<Result<GenerationFeed::Batch>> batch;
     try {
       batch.emplace(co_await (*feed)->next());
-    } catch (const std::exception&) {  // the coroutine was cancelled before it waited
-      batch.emplace(cancelled_error());
+    } catch (const std::exception& e) {  // e.g. the coroutine was cancelled before it waited
+      batch.emplace(error_from_exception(e));
     }
     if (!batch->ok()) co_return batch->error();
     if (!(*batch)->end) continue;
@@ -201,6 +211,7 @@ asio::awaitable<Status> EngineBackend::stream(ChatCall call, ChunkSink on_chunk)
       // Errors before any text go out as an HTTP error, not as a broken stream: the role chunk
       // is sent with the first text (or the end).
       if (!started && end && !end->ok() && batch->text.empty()) co_return end->error();
+      if (end && end->ok() && (*end)->finish_reason == engine::FinishReason::cancelled) co_return cancelled_error();
       if (!started) {
         json::object role = chunk_json(meta, json::object{{"role", "assistant"}, {"content", ""}}, "", usage);
         if (!co_await on_chunk(std::move(role))) co_return cancelled_error();
@@ -212,7 +223,6 @@ asio::awaitable<Status> EngineBackend::stream(ChatCall call, ChunkSink on_chunk)
       }
       if (!end) continue;
       if (!end->ok()) co_return end->error();
-      if ((*end)->finish_reason == engine::FinishReason::cancelled) co_return cancelled_error();
       json::object last = chunk_json(meta, json::object{}, finish_reason_name((*end)->finish_reason), usage);
       if (!co_await on_chunk(std::move(last))) co_return cancelled_error();
       if (usage) {
@@ -221,8 +231,8 @@ asio::awaitable<Status> EngineBackend::stream(ChatCall call, ChunkSink on_chunk)
       }
       co_return Status();
     }
-  } catch (const std::exception&) {  // cancelled while writing or waiting
-    outcome = cancelled_error();
+  } catch (const std::exception& e) {  // e.g. cancelled while writing or waiting
+    outcome = error_from_exception(e);
   }
   co_return outcome;
 }
