@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import subprocess
 import threading
 import time
@@ -264,13 +265,26 @@ def test_saturated_status_while_the_only_slot_is_taken(start_server):
     assert api.get("/v1/models").json()["data"][0]["status"] == "ready"
 
 
-def test_a_model_that_cannot_load_stops_start_up(tmp_path):
+def serve_once(*args: str) -> tuple[int, str]:
     p = subprocess.run([str(sightline_bin()), "serve", "--listen", "127.0.0.1:0", "--insecure-no-auth",
-                        "--model", f"broken={tmp_path / 'nothing-here'}"],
-                       capture_output=True, text=True, timeout=60)
-    out = p.stdout + p.stderr
-    assert p.returncode != 0, out
+                        *args], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_a_model_that_cannot_load_stops_start_up(tmp_path):
+    rc, out = serve_once("--model", f"broken={tmp_path / 'nothing-here'}")
+    assert rc == 2, out
     assert "sightline listening" not in out
     assert "model 'broken'" in out, out
-    if NO_TORCH not in out:
-        assert "config.json" in out, out
+    if NO_TORCH in out:
+        return
+    assert "config.json" in out, out
+    # a folder whose architecture the engine does not know
+    folder = tmp_path / "other-arch"
+    shutil.copytree(TINY, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["architectures"] = ["SomethingElseForConditionalGeneration"]
+    (folder / "config.json").write_text(json.dumps(config))
+    rc, out = serve_once("--model", f"other={folder}")
+    assert rc == 2, out
+    assert "model 'other'" in out and "SomethingElseForConditionalGeneration" in out, out
