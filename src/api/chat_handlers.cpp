@@ -143,10 +143,11 @@ asio::awaitable<void> chat_completions(ChatRouteDeps d, Request& req, ResponseWr
     backend = *found;
   }
   auto parsed = parse_chat_request(std::move(*body), d.limits,
-                                   backend && !backend->accepts_video_urls());
+                                   backend && !backend->accepts_video_urls(),
+                                   backend && backend->wants_pictures());
   if (!parsed.ok()) co_return co_await reply_error(w, parsed.error());
   for (PendingRef& ref : parsed->refs) {
-    if (!ref.remote_video) continue;
+    if (!ref.remote_video && !ref.remote_image) continue;
     auto bytes = co_await load_media_url(ref.url, d.fetcher, d.limits.max_data_url_bytes);
     if (!bytes.ok()) {
       Error e = bytes.error();

@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "media/jpeg.hpp"
 #include "refs/remote_video.hpp"
 
 namespace sl::api {
@@ -59,6 +60,7 @@ Status add_placeholder(json::value& part_value, PendingRef ref, ParsedChat& out,
 
 Status visit_part(json::value& part_value, const std::string& path, ParsedChat& out,
                   const ChatLimits& limits, bool fetch_video_urls) {
+  const bool fetch_image_urls = out.pictures;
   if (!part_value.is_object()) return bad("A content part must be an object.", path);
   json::object& part = part_value.get_object();
   json::value* type_v = part.if_contains("type");
@@ -84,17 +86,20 @@ Status visit_part(json::value& part_value, const std::string& path, ParsedChat& 
     const bool is_http = scheme == "http" || scheme == "https";
     if (!is_http && !is_data)
       return bad("'" + type + "' URLs must be http://, https://, data: or ovs:// URLs.", url_path);
-    // Images and, for video-capable backends, videos pass through unchanged.
-    if (type != "video_url" || !fetch_video_urls || !(is_http || is_data)) return {};
+    // Images (unless the backend wants pictures) and, for video-capable backends, videos pass
+    // through unchanged.
+    const bool fetch = type == "video_url" ? fetch_video_urls : fetch_image_urls;
+    if (!fetch) return {};
     PendingRef remote;
     remote.url = std::string(u);
     remote.param = url_path;
-    remote.remote_video = true;
+    remote.remote_video = type == "video_url";
+    remote.remote_image = type == "image_url";
     return add_placeholder(part_value, std::move(remote), out, limits);
   }
   auto ref = parse_ovs_url(u, type == "image_url" ? RefKind::image : RefKind::video, url_path);
   if (!ref.ok()) return ref.error();
-  return add_placeholder(part_value, PendingRef{std::move(*ref), std::string(u), url_path, false, {}},
+  return add_placeholder(part_value, PendingRef{std::move(*ref), std::string(u), url_path, false, false, {}},
                          out, limits);
 }
 
@@ -126,15 +131,34 @@ ResolvedMedia to_media(const std::vector<RenderedFrame>& rendered, bool video) {
   ResolvedMedia media;
   media.video = video;
   for (const RenderedFrame& f : rendered)
-    media.frames.push_back(MediaFrame{f.index, f.timestamp_ms, f.width, f.height, f.jpeg});
+    media.frames.push_back(MediaFrame{f.index, f.timestamp_ms, f.width, f.height, f.jpeg, f.picture});
+  return media;
+}
+
+// An uploaded or fetched image for a backend that wants pictures, decoded here (on the media
+// pool) rather than on the backend's side.
+Result<ResolvedMedia> decode_remote_image(const PendingRef& p) {
+  auto picture = decode_jpeg(p.fetched);
+  if (!picture.ok())
+    return make_error(ErrorCode::invalid_request,
+                      "The image could not be decoded (local models take JPEG images): " +
+                          picture.error().message,
+                      p.param);
+  ResolvedMedia media;
+  MediaFrame frame;
+  frame.width = picture->width;
+  frame.height = picture->height;
+  frame.picture = std::move(*picture);
+  media.frames.push_back(std::move(frame));
   return media;
 }
 
 }  // namespace
 
 Result<ParsedChat> parse_chat_request(json::object body, const ChatLimits& limits,
-                                      bool fetch_video_urls) {
+                                      bool fetch_video_urls, bool pictures) {
   ParsedChat out;
+  out.pictures = pictures;
   json::value* model = body.if_contains("model");
   if (!model || !model->is_string() || model->get_string().empty())
     return bad("'model' is required and must be a non-empty string.", "model");
@@ -167,6 +191,12 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
   out.stream = parsed.stream;
   int64_t total_frames = 0;
   for (const PendingRef& p : parsed.refs) {
+    if (p.remote_image) {
+      auto image = decode_remote_image(p);
+      if (!image.ok()) return image.error();
+      out.call.media.push_back(std::move(*image));
+      continue;
+    }
     if (p.remote_video) {
       auto frames = sample_video_jpegs(p.fetched, 1.0, limits.max_remote_video_frames,
                                        std::nullopt, limits.jpeg_quality);
@@ -175,7 +205,15 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
         e.param = p.param;
         return e;
       }
-      out.call.media.push_back(to_media(*frames, true));
+      ResolvedMedia sampled = to_media(*frames, true);
+      if (parsed.pictures) {  // decoded here, on the media pool, not by the backend
+        for (MediaFrame& f : sampled.frames) {
+          auto picture = decode_jpeg(*f.jpeg);
+          if (!picture.ok()) return make_error(ErrorCode::internal, picture.error().message, p.param);
+          f.picture = std::move(*picture);
+        }
+      }
+      out.call.media.push_back(std::move(sampled));
       continue;
     }
     auto located = media.locate(p.ref, owner, now_wall_ms, p.param);
@@ -190,10 +228,12 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
     RenderOptions options;
     options.max_pixels = p.ref.max_pixels;
     options.jpeg_quality = limits.jpeg_quality;
+    options.form = parsed.pictures ? FrameForm::picture : FrameForm::jpeg;
     auto resolved = media.render(p.ref, *located, options, p.param);
     if (!resolved.ok()) return resolved.error();
     const std::vector<RenderedFrame>* rendered = &resolved->frames;
     ResolvedMedia resolved_media = to_media(*rendered, resolved->video);
+    resolved_media.stream_id = resolved->stream_id;
     OvsMediaEntry entry;
     entry.url = p.url;
     entry.stream_id = resolved->stream_id;

@@ -54,7 +54,8 @@ struct PendingRef {
   std::string url;
   std::string param;   // JSON path of the url, e.g. messages[1].content[2].video_url.url
   bool remote_video = false;
-  Bytes fetched;       // remote_video: the file, loaded by the handler before resolution
+  bool remote_image = false;  // an http(s)/data: image for a backend that wants pictures
+  Bytes fetched;       // remote_video/remote_image: the file, loaded by the handler first
 };
 
 // The request after shape checks and ovs:// parsing (cheap, no stream access): the body with
@@ -64,11 +65,14 @@ struct ParsedChat {
   std::vector<PendingRef> refs;
   std::string model;
   bool stream = false;
+  bool pictures = false;  // render frames as decoded pictures (Backend::wants_pictures)
 };
 // `fetch_video_urls`: the backend takes no video_url, so http(s)/data: videos become
-// remote_video references.
+// remote_video references. `pictures`: the backend wants decoded pictures (the in-process
+// engine): ovs:// frames are rendered as pictures and http(s)/data: images become
+// remote_image references, decoded by the server (JPEG).
 Result<ParsedChat> parse_chat_request(boost::json::object body, const ChatLimits& limits,
-                                      bool fetch_video_urls);
+                                      bool fetch_video_urls, bool pictures = false);
 
 // Resolves and renders every pending reference (touches stores and decodes: run it off the
 // network threads). `now_wall_ms` is when the request arrived.

@@ -246,15 +246,35 @@ Status read_models(const json::value& v, std::vector<ModelSpec>& out) {
     }
     if (!arr[i].is_object()) return bad(prefix, "'" + prefix + "' must be an object");
     ObjectReader r(arr[i].as_object(), prefix);
-    SL_TRY(r.unknown_keys({"model", "checkpoint_dir"}));
+    SL_TRY(r.unknown_keys({"model", "checkpoint_dir", "precision", "device"}));
     ModelSpec m;
     SL_TRY(r.string("model", m.model));
     SL_TRY(r.string("checkpoint_dir", m.checkpoint_dir));
+    SL_TRY(r.string("precision", m.precision));
+    SL_TRY(r.string("device", m.device));
+    if (!m.precision.empty() && m.precision != "f32" && m.precision != "bf16")
+      return bad(prefix + ".precision", "'" + prefix + ".precision' must be f32 or bf16");
     if (m.model.empty() || m.checkpoint_dir.empty())
       return bad(prefix, prefix + ": needs 'model' and 'checkpoint_dir'");
     list.push_back(std::move(m));
   }
   out = std::move(list);
+  return {};
+}
+
+Status read_engine(const json::object& obj, EngineSettings& s) {
+  ObjectReader r(obj, "engine");
+  SL_TRY(r.unknown_keys({"max_concurrent", "max_queue", "threads", "vision_cache_bytes", "precision",
+                         "device"}));
+  SL_TRY(r.integer("max_concurrent", s.max_concurrent, 1, 1024));
+  SL_TRY(r.integer("max_queue", s.max_queue, 0, 100'000));
+  SL_TRY(r.integer("threads", s.threads, 0, 1024));
+  SL_TRY(r.integer("vision_cache_bytes", s.vision_cache_bytes, 0, kMaxI64));
+  SL_TRY(r.string("precision", s.precision));
+  SL_TRY(r.string("device", s.device));
+  if (s.precision != "f32" && s.precision != "bf16")
+    return bad("engine.precision", "'engine.precision' must be f32 or bf16");
+  if (s.device.empty()) return bad("engine.device", "'engine.device' must not be empty");
   return {};
 }
 
@@ -324,7 +344,7 @@ Result<ModelSpec> parse_model_flag(std::string_view text) {
   size_t eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
     return bad("models", "model must look like MODEL=CHECKPOINT_DIR");
-  return ModelSpec{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
+  return ModelSpec{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)), {}, {}};
 }
 
 std::vector<std::string> split_keys(std::string_view s) {
@@ -348,7 +368,7 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
                          "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "websocket",
                          "outbound", "webrtc",
                          "cors_origins",
-                         "metrics_token", "threads", "backends", "models", "log_level",
+                         "metrics_token", "threads", "backends", "models", "engine", "log_level",
                          "shutdown_grace_ms"}));
   std::string listen;
   SL_TRY(r.string("listen", listen));
@@ -383,6 +403,8 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   if (sec) SL_TRY(read_websocket(*sec, c.websocket));
   SL_TRY(section(root, "outbound", sec));
   if (sec) SL_TRY(read_outbound(*sec, c.outbound));
+  SL_TRY(section(root, "engine", sec));
+  if (sec) SL_TRY(read_engine(*sec, c.engine));
   SL_TRY(section(root, "webrtc", sec));
   if (sec) SL_TRY(read_webrtc_config(*sec, c.webrtc));
   if (const json::value* b = r.get("backends")) SL_TRY(read_backends(*b, c.backends));

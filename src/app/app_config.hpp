@@ -23,6 +23,18 @@ namespace sl::app {
 struct ModelSpec {
   std::string model;
   std::string checkpoint_dir;
+  std::string precision;  // empty: engine.precision
+  std::string device;     // empty: engine.device
+};
+
+// The in-process engine (local models from --model / `models`): docs/configuration.md.
+struct EngineSettings {
+  int max_concurrent = 1;   // generations running at once, per model
+  int max_queue = 8;        // requests waiting for one, per model; beyond: 503
+  int threads = 0;          // libtorch intra-op threads; 0: one per CPU core
+  int64_t vision_cache_bytes = 256ll << 20;
+  std::string precision = "f32";  // f32 | bf16
+  std::string device = "cpu";     // cpu | cuda | cuda:N
 };
 
 struct LimitsSettings {
@@ -101,6 +113,7 @@ struct AppConfig {
   int threads = 0;  // 0: one per CPU core
   std::vector<HttpBackendConfig> backends;  // parsed by backends/backend_config.hpp
   std::vector<ModelSpec> models;
+  EngineSettings engine;
   std::string log_level = "info";
   int64_t shutdown_grace_ms = 10'000;
 };

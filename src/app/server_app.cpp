@@ -1,5 +1,6 @@
 #include "app/server_app.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -27,6 +28,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/redact.hpp"
+#include "backends/engine_loader.hpp"
 #include "backends/model_router.hpp"
 #include "media/ffmpeg_log.hpp"
 #include "refs/frame_renderer.hpp"
@@ -108,14 +110,34 @@ asio::awaitable<void> probe_loop(std::shared_ptr<Backend> backend, const std::at
   }
 }
 
+// Loads every local model (--model, `models`) into the router; the first failure stops start-up.
+Status add_local_models(const AppConfig& config, ModelRouter& router) {
+  for (const ModelSpec& m : config.models) {
+    LocalModelConfig c;
+    c.model = m.model;
+    c.checkpoint_dir = m.checkpoint_dir;
+    c.precision = m.precision.empty() ? config.engine.precision : m.precision;
+    c.device = m.device.empty() ? config.engine.device : m.device;
+    c.threads = config.engine.threads > 0 ? config.engine.threads
+                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    c.vision_cache_bytes = static_cast<size_t>(config.engine.vision_cache_bytes);
+    c.serving.max_concurrent = config.engine.max_concurrent;
+    c.serving.max_queue = config.engine.max_queue;
+    log::info("app", "loading model " + m.model + " from " + m.checkpoint_dir + " (" + c.precision + ", " +
+                         c.device + ")");
+    auto backend = load_engine_backend(c);
+    if (!backend.ok()) return backend.error();
+    if (Status s = router.add(std::move(*backend)); !s.ok()) return s;
+    log::info("app", "model " + m.model + " ready");
+  }
+  return {};
+}
+
 }  // namespace
 
 int run_server(const AppConfig& config, const std::optional<std::string>& generated_key) {
   log::set_level(to_level(config.log_level));
   set_ffmpeg_log_level(to_level(config.log_level));
-  for (const auto& m : config.models)
-    log::warn("app", "--model " + m.model + "=" + m.checkpoint_dir +
-                         ": the in-process engine is not built yet; ignoring it");
   for (const auto& b : config.backends)
     log::info("app", "backend " + b.model + " -> " + redact_url(b.base_url) + " (video=" +
                          std::string(to_string(b.video)) + ")");
@@ -138,6 +160,10 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
                                  net::HttpClient::create(net::ClientOptions{config.outbound}));
   if (!models.ok()) {
     std::fprintf(stderr, "sightline: %s\n", models.error().message.c_str());
+    return 2;
+  }
+  if (Status local = add_local_models(config, *models); !local.ok()) {
+    std::fprintf(stderr, "sightline: %s\n", local.error().message.c_str());
     return 2;
   }
 
@@ -263,6 +289,7 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  models->shutdown();  // the engine's workers post to ioc: stopped before it goes away
   media_pool.join();
   log::info("app", "stopped");
   return exit_code.load();

@@ -43,6 +43,14 @@ class Backend {
   // into health(); called every probe_interval_ms() by the app (0: never). Never fails.
   virtual boost::asio::awaitable<void> probe() { co_return; }
   virtual int64_t probe_interval_ms() const { return 0; }
+  // Whether the model takes decoded pictures (the in-process engine): the server then renders
+  // ovs:// frames as pictures (MediaFrame::picture, no JPEG round trip) and turns http(s)/data:
+  // image URLs into media before calling the backend.
+  virtual bool wants_pictures() const { return false; }
+  // Stops work the backend runs outside its callers' coroutines (the engine's workers) and
+  // waits for it. Called once by the app after its network threads have returned and before
+  // their io_context is destroyed; calls still waiting complete with `cancelled`.
+  virtual void shutdown() {}
 
   // Non-streaming: the upstream `chat.completion` object ("model" set to the client's id).
   virtual boost::asio::awaitable<Result<boost::json::object>> complete(ChatCall call) = 0;

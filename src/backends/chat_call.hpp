@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -15,13 +16,15 @@
 
 namespace sl {
 
-// One sampled frame, as a JPEG (cached per frame and size, so byte-identical across requests).
+// One sampled frame, as a JPEG (cached per frame and size, so byte-identical across requests)
+// or, for backends that want pictures (Backend::wants_pictures), as the decoded picture.
 struct MediaFrame {
   int64_t index = 0;         // lifetime frame index
   int64_t timestamp_ms = 0;  // stream clock
   int width = 0;
   int height = 0;
-  SharedBytes jpeg;
+  SharedBytes jpeg;          // may be null when `picture` is set
+  VideoImage picture{};      // invalid unless rendered as a picture
 };
 
 // What one ovs:// reference resolved to: one frame (image_url) or a sampled segment
@@ -29,6 +32,7 @@ struct MediaFrame {
 struct ResolvedMedia {
   bool video = false;
   std::vector<MediaFrame> frames;
+  std::string stream_id{};  // the stream the frames come from; empty for fetched/uploaded media
 };
 
 // Name of the placeholder part type that stands for media[index].

@@ -31,6 +31,10 @@ std::vector<ModelInfo> ModelRouter::list() const {
   return out;
 }
 
+void ModelRouter::shutdown() {
+  for (const auto& b : backends_) b->shutdown();
+}
+
 Result<ModelRouter> make_http_router(const std::vector<HttpBackendConfig>& configs,
                                      boost::asio::any_io_executor media_executor,
                                      std::shared_ptr<net::HttpClient> outbound) {

@@ -35,6 +35,8 @@ class ModelRouter {
   size_t size() const { return backends_.size(); }
   // For the app's health probes.
   const std::vector<std::shared_ptr<Backend>>& backends() const { return backends_; }
+  // Backend::shutdown() of every backend (after the network threads returned).
+  void shutdown();
 
  private:
   std::vector<std::shared_ptr<Backend>> backends_;  // few entries: a linear scan beats hashing

@@ -54,7 +54,8 @@ class VlmModel {
   virtual std::unique_ptr<Sequence> new_sequence() const = 0;
   // Appends `ids` to the sequence and returns the logits (vocab_size floats) after its last
   // token. Every image_token_id in `ids` takes the next row of `images`, in order; all rows
-  // must be used.
+  // must be used. A decode step (one id, no `images`) that is the image token embeds it as
+  // text, as transformers does for a generated image token.
   virtual Result<std::vector<float>> forward(Sequence& sequence, std::span<const int> ids,
                                              std::span<const VisionEncodingPtr> images) const = 0;
 };

@@ -20,10 +20,12 @@ class FakeBackend final : public Backend {
   std::vector<boost::json::object> chunks;     // streamed in order
   std::optional<Error> fail;                   // answer every call with this error
   bool sink_refused = false;                   // on_chunk returned false at some point
+  bool pictures = false;                       // wants_pictures(): like the engine backend
 
   std::string model_name() const override { return name_; }
   BackendHealth health() const override { return {}; }
   bool accepts_video_urls() const override { return takes_video_; }
+  bool wants_pictures() const override { return pictures; }
 
   boost::asio::awaitable<Result<boost::json::object>> complete(ChatCall call) override {
     calls.push_back(std::move(call));

@@ -100,6 +100,9 @@ class SmolVlmModel final : public VlmModel {
       if (id < 0 || id >= info_.vocab_size) return make_error(ErrorCode::invalid_request, "engine: token id out of range");
       image_tokens += id == info_.image_token_id;
     }
+    // A decode step (one token, no images): an image token the sampler picked is embedded as
+    // text, as transformers does once pixel_values are no longer passed. Prompts stay strict.
+    if (images.empty() && ids.size() == 1) image_tokens = 0;
     std::int64_t rows = 0;
     for (const auto& img : images) rows += img ? img->tokens() : 0;
     if (rows != image_tokens)

@@ -10,6 +10,7 @@
 #include "api/chat_handlers.hpp"
 #include "api/chat_media.hpp"
 #include "api_test_support.hpp"
+#include "core/base64.hpp"
 #include "core/clock.hpp"
 #include "fakes/fake_backend.hpp"
 #include "streams/stream_manager.hpp"
@@ -173,6 +174,38 @@ TEST_F(ChatRouteTest, CompletionCarriesOvsMediaAndTheFrame) {
   ASSERT_EQ(backend->calls[0].media.size(), 1u);
   EXPECT_EQ(backend->calls[0].media[0].frames[0].index, 2);
   EXPECT_TRUE(backend->calls[0].media[0].frames[0].jpeg);
+}
+
+TEST_F(ChatRouteTest, BackendsThatWantPicturesGetDecodedPicturesAndDecodedUploads) {
+  auto engine_like = std::make_shared<sl::testing::FakeBackend>("pic");
+  engine_like->pictures = true;
+  ASSERT_TRUE(models.add(engine_like).ok());
+  // A JPEG of the stream, sent back as a data: URL, and a PNG-ish one the server cannot decode.
+  ASSERT_EQ(post(kFrameRequest).response.result_int(), 200);
+  const SharedBytes jpeg = backend->calls.at(0).media.at(0).frames.at(0).jpeg;
+  ASSERT_TRUE(jpeg);
+  const std::string data_url = "data:image/jpeg;base64," + base64_encode(*jpeg);
+  auto w = post(R"({"model":"pic","messages":[{"role":"user","content":[
+      {"type":"image_url","image_url":{"url":"ovs://streams/cam?frame_index=2"}},
+      {"type":"image_url","image_url":{"url":")" + data_url + R"("}}]}]})");
+  ASSERT_EQ(w.response.result_int(), 200) << w.response.body();
+  ASSERT_EQ(engine_like->calls.size(), 1u);
+  const ChatCall& call = engine_like->calls[0];
+  ASSERT_EQ(call.media.size(), 2u);
+  const MediaFrame& frame = call.media[0].frames.at(0);
+  EXPECT_EQ(call.media[0].stream_id, "cam");
+  EXPECT_EQ(frame.index, 2);
+  EXPECT_TRUE(frame.picture.valid());  // no JPEG round trip
+  EXPECT_EQ(frame.picture.width, 64);
+  EXPECT_TRUE(call.media[1].frames.at(0).picture.valid());
+  EXPECT_EQ(call.media[1].stream_id, "");
+  EXPECT_EQ(json::serialize(call.body.at("messages").at(0).at("content").at(1)),
+            R"({"type":"ovs_media","index":1})");
+
+  auto bad = post(R"({"model":"pic","messages":[{"role":"user","content":[
+      {"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]})");
+  EXPECT_EQ(bad.response.result_int(), 400) << bad.response.body();
+  EXPECT_NE(bad.response.body().find("messages[0].content[0].image_url.url"), std::string::npos);
 }
 
 TEST_F(ChatRouteTest, UnknownModelAndOtherKeysStream) {

@@ -112,6 +112,36 @@ TEST(AppConfig, WrongTypesAndValuesAreErrors) {
   }
 }
 
+TEST(AppConfig, EngineSectionAndPerModelOverrides) {
+  AppConfig c;
+  ASSERT_TRUE(apply_config_json(R"({"engine": {"max_concurrent": 2, "max_queue": 0, "threads": 3,
+      "vision_cache_bytes": 1024, "precision": "bf16", "device": "cuda:1"},
+      "models": [{"model": "a", "checkpoint_dir": "/a", "precision": "f32", "device": "cpu"}, "b=/b"]})",
+                                c)
+                  .ok());
+  EXPECT_EQ(c.engine.max_concurrent, 2);
+  EXPECT_EQ(c.engine.max_queue, 0);
+  EXPECT_EQ(c.engine.threads, 3);
+  EXPECT_EQ(c.engine.vision_cache_bytes, 1024);
+  EXPECT_EQ(c.engine.precision, "bf16");
+  EXPECT_EQ(c.engine.device, "cuda:1");
+  ASSERT_EQ(c.models.size(), 2u);
+  EXPECT_EQ(c.models[0].precision, "f32");
+  EXPECT_EQ(c.models[0].device, "cpu");
+  EXPECT_EQ(c.models[1].precision, "");  // the engine section's
+  for (auto [json, key] : {std::pair{R"({"engine": {"max_concurrent": 0}})", "engine.max_concurrent"},
+                           {R"({"engine": {"max_queue": -1}})", "engine.max_queue"},
+                           {R"({"engine": {"precision": "f16"}})", "engine.precision"},
+                           {R"({"engine": {"batch": 4}})", "engine.batch"},
+                           {R"({"models": [{"model": "m", "checkpoint_dir": "/m", "precision": "x"}]})",
+                            "models[0].precision"}}) {
+    AppConfig bad;
+    Status s = apply_config_json(json, bad);
+    ASSERT_FALSE(s.ok()) << json;
+    EXPECT_EQ(s.error().param, key) << json;
+  }
+}
+
 TEST(AppConfig, FlagsWinOverFile) {
   TempFile f(R"({"listen": "0.0.0.0:9000", "demo": false, "limits": {"max_body_bytes": 5000,
                "max_streams_per_key": 2}, "cors_origins": ["https://a"], "log_level": "warn",

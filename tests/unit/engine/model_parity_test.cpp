@@ -191,5 +191,22 @@ TEST(ModelForward, RefusesMismatchedImageRowsAndOverlongInput) {
   EXPECT_EQ(seq->length(), 0);
 }
 
+TEST(ModelForward, AGeneratedImageTokenIsEmbeddedAsText) {
+  // Sampling may pick the image token; transformers then embeds it as text (no pixel_values
+  // after the prompt), so a decode step of that one token must not fail.
+  auto ckpt = load_checkpoint(testing::fixture_dir() / "tiny_f32");
+  ASSERT_TRUE(ckpt.ok());
+  auto model = load_model(std::make_shared<const Checkpoint>(std::move(*ckpt)), {});
+  ASSERT_TRUE(model.ok());
+  auto seq = (*model)->new_sequence();
+  const std::vector<int> prompt{1, 5, 9};
+  ASSERT_TRUE((*model)->forward(*seq, prompt, {}).ok());
+  const std::vector<int> step{(*model)->info().image_token_id};
+  auto logits = (*model)->forward(*seq, step, {});
+  ASSERT_TRUE(logits.ok()) << logits.error().message;
+  EXPECT_EQ(logits->size(), static_cast<std::size_t>((*model)->info().vocab_size));
+  EXPECT_EQ(seq->length(), 4);
+}
+
 }  // namespace
 }  // namespace sl::engine
