@@ -2,16 +2,14 @@
 
 #include <string>
 
+#include "core/json_read.hpp"
+
 namespace sl::api {
 namespace json = boost::json;
 namespace {
 
 Error bad(const std::string& param, const std::string& message) {
   return make_error(ErrorCode::invalid_request, message, param);
-}
-
-Error wrong_type(const std::string& param, const char* expected) {
-  return bad(param, "Invalid type for '" + param + "': expected " + expected + ".");
 }
 
 const json::value* find(const json::object& o, std::string_view key) {
@@ -22,16 +20,16 @@ const json::value* find(const json::object& o, std::string_view key) {
 
 // The legacy {"webrtc":{"type":"offer","sdp"}} as a /v1 webrtc source.
 Result<json::object> legacy_offer_source(const json::value& webrtc) {
-  if (!webrtc.is_object()) return wrong_type("webrtc", "an object {\"type\":\"offer\",\"sdp\"}");
+  if (!webrtc.is_object()) return json_type_error("webrtc", "an object {\"type\":\"offer\",\"sdp\"}");
   const json::object& offer = webrtc.get_object();
   if (const json::value* type = find(offer, "type")) {
-    if (!type->is_string()) return wrong_type("webrtc.type", "a string");
+    if (!type->is_string()) return json_type_error("webrtc.type", "a string");
     if (type->get_string() != "offer")
       return bad("webrtc.type", "'webrtc.type' must be \"offer\" (the client sends the offer).");
   }
   const json::value* sdp = find(offer, "sdp");
   if (!sdp) return bad("webrtc.sdp", "Missing required parameter: 'webrtc.sdp' (the SDP offer).");
-  if (!sdp->is_string()) return wrong_type("webrtc.sdp", "a string");
+  if (!sdp->is_string()) return json_type_error("webrtc.sdp", "a string");
   if (sdp->get_string().empty())
     return bad("webrtc.sdp", "Missing required parameter: 'webrtc.sdp' (the SDP offer).");
   json::object source;
@@ -70,11 +68,11 @@ Result<json::object> overshoot_create_to_v1(const json::object& body) {
 
   json::object processing;
   if (const json::value* p = find(body, "processing")) {
-    if (!p->is_object()) return wrong_type("processing", "an object");
+    if (!p->is_object()) return json_type_error("processing", "an object");
     processing = p->get_object();
   }
   if (const json::value* mode = find(body, "mode")) {
-    if (!mode->is_string()) return wrong_type("mode", "a string");
+    if (!mode->is_string()) return json_type_error("mode", "a string");
     const json::value* inner = find(processing, "mode");
     if (inner && (!inner->is_string() || inner->get_string() != mode->get_string()))
       return bad("mode", "'mode' and 'processing.mode' disagree; give one of them.");

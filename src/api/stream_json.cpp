@@ -2,8 +2,9 @@
 
 #include "jobs/job_spec.hpp"
 
-#include "core/redact.hpp"
+#include "core/json_read.hpp"
 #include "core/json_text.hpp"
+#include "core/redact.hpp"
 
 #include <cmath>
 #include <limits>
@@ -17,10 +18,6 @@ namespace {
 
 Error bad(const std::string& param, const std::string& message) {
   return make_error(ErrorCode::invalid_request, message, param);
-}
-
-Error wrong_type(const std::string& param, const char* expected) {
-  return bad(param, "Invalid type for '" + param + "': expected " + expected + ".");
 }
 
 Status reject_unknown(const json::object& obj, std::initializer_list<std::string_view> known,
@@ -53,7 +50,7 @@ Result<std::optional<int64_t>> get_int(const json::object& obj, std::string_view
     if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e15)
       return std::optional<int64_t>(static_cast<int64_t>(d));
   }
-  return wrong_type(param, "an integer");
+  return json_type_error(param, "an integer");
 }
 
 Result<std::optional<double>> get_number(const json::object& obj, std::string_view key,
@@ -61,7 +58,7 @@ Result<std::optional<double>> get_number(const json::object& obj, std::string_vi
   auto it = obj.find(key);
   if (it == obj.end() || it->value().is_null()) return std::optional<double>{};
   const json::value& v = it->value();
-  if (!v.is_number()) return wrong_type(param, "a number");
+  if (!v.is_number()) return json_type_error(param, "a number");
   return std::optional<double>(v.to_number<double>());
 }
 
@@ -69,7 +66,7 @@ Result<std::optional<std::string>> get_string(const json::object& obj, std::stri
                                               const std::string& param) {
   auto it = obj.find(key);
   if (it == obj.end() || it->value().is_null()) return std::optional<std::string>{};
-  if (!it->value().is_string()) return wrong_type(param, "a string");
+  if (!it->value().is_string()) return json_type_error(param, "a string");
   return std::optional<std::string>(std::string(it->value().as_string()));
 }
 
@@ -84,7 +81,7 @@ Result<int64_t> positive_int(const json::object& obj, std::string_view key,
 
 Result<SourceSpec> parse_source(const json::value* v) {
   if (!v) return bad("source", "Missing required parameter: 'source'.");
-  if (!v->is_object()) return wrong_type("source", "an object");
+  if (!v->is_object()) return json_type_error("source", "an object");
   const json::object& src = v->as_object();
   auto type = get_string(src, "type", "source.type");
   if (!type.ok()) return type.error();
@@ -187,7 +184,7 @@ Result<StreamOptions> parse_create_stream(const json::object& body,
       if (!ttl.ok()) return ttl.error();
       opt.ttl_seconds = *ttl;
     } else {
-      return wrong_type("lease", "a boolean or an object {\"ttl_seconds\": N}");
+      return json_type_error("lease", "a boolean or an object {\"ttl_seconds\": N}");
     }
   }
 
@@ -196,7 +193,7 @@ Result<StreamOptions> parse_create_stream(const json::object& body,
     const char* key = k == 0 ? "processing" : "inference";
     auto f = body.find(key);
     if (f == body.end() || f->value().is_null()) continue;
-    if (!f->value().is_object()) return wrong_type(key, "an object");
+    if (!f->value().is_object()) return json_type_error(key, "an object");
     job_parts[k] = &f->value().get_object();
     (k == 0 ? opt.processing_json : opt.inference_json) = json_text(f->value());
   }

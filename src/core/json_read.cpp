@@ -52,4 +52,9 @@ Result<boost::json::object> read_json_object(std::string_view text,
   return std::move(v->as_object());
 }
 
+Error json_type_error(const std::string& param, std::string_view expected) {
+  return make_error(ErrorCode::invalid_request,
+                    "Invalid type for '" + param + "': expected " + std::string(expected) + ".", param);
+}
+
 }  // namespace sl

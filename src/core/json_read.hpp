@@ -25,4 +25,8 @@ Result<boost::json::value> read_json(std::string_view text, const JsonReadOption
 Result<boost::json::object> read_json_object(std::string_view text,
                                              const JsonReadOptions& options = {});
 
+// The API's one wording for a request field of the wrong JSON type: invalid_request (400),
+// "Invalid type for '<param>': expected <expected>.", param set.
+Error json_type_error(const std::string& param, std::string_view expected);
+
 }  // namespace sl
