@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "app/config_table.hpp"
 #include "core/random_id.hpp"
 
 namespace sl::app {
@@ -20,224 +21,119 @@ Error bad(const std::string& key, const std::string& message) {
   return make_error(ErrorCode::invalid_request, message, key);
 }
 
-std::string join(const std::string& prefix, std::string_view key) {
-  return prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
-}
+constexpr int64_t kMaxI64 = kConfigMaxI64;
+constexpr int64_t kMaxInt = kConfigMaxInt;
 
-// Reads one JSON object with a fixed set of keys; each key has a setter.
-class ObjectReader {
- public:
-  ObjectReader(const json::object& obj, std::string prefix) : obj_(obj), prefix_(std::move(prefix)) {}
-
-  Status unknown_keys(std::initializer_list<std::string_view> known) const {
-    for (const auto& kv : obj_) {
-      bool ok = false;
-      for (auto k : known) ok = ok || kv.key() == k;
-      if (!ok) {
-        std::string key = join(prefix_, kv.key());
-        return bad(key, "unknown config key '" + key + "'");
-      }
-    }
-    return {};
-  }
-
-  const json::value* get(std::string_view key) const {
-    auto it = obj_.find(key);
-    return it == obj_.end() ? nullptr : &it->value();
-  }
-
-  template <class Int>
-  Status integer(std::string_view key, Int& out, int64_t min, int64_t max) const {
-    const json::value* v = get(key);
-    if (!v) return {};
-    std::string name = join(prefix_, key);
-    int64_t n = 0;
-    if (v->is_int64()) n = v->as_int64();
-    else if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(max)) n = static_cast<int64_t>(v->as_uint64());
-    else if (v->is_uint64()) return bad(name, "'" + name + "' is too large");
-    else return bad(name, "'" + name + "' must be an integer");
-    if (n < min || n > max)
-      return bad(name, "'" + name + "' must be between " + std::to_string(min) + " and " +
-                           std::to_string(max));
-    out = static_cast<Int>(n);
-    return {};
-  }
-
-  Status boolean(std::string_view key, bool& out) const {
-    const json::value* v = get(key);
-    if (!v) return {};
-    if (!v->is_bool()) return bad(join(prefix_, key), "'" + join(prefix_, key) + "' must be true or false");
-    out = v->as_bool();
-    return {};
-  }
-
-  Status string(std::string_view key, std::string& out) const {
-    const json::value* v = get(key);
-    if (!v) return {};
-    if (!v->is_string()) return bad(join(prefix_, key), "'" + join(prefix_, key) + "' must be a string");
-    out = std::string(v->as_string());
-    return {};
-  }
-
-  Status strings(std::string_view key, std::vector<std::string>& out) const {
-    const json::value* v = get(key);
-    if (!v) return {};
-    std::string name = join(prefix_, key);
-    if (!v->is_array()) return bad(name, "'" + name + "' must be an array of strings");
-    std::vector<std::string> list;
-    for (const auto& e : v->as_array()) {
-      if (!e.is_string()) return bad(name, "'" + name + "' must be an array of strings");
-      list.emplace_back(e.as_string());
-    }
-    out = std::move(list);
-    return {};
-  }
-
-  const std::string& prefix() const { return prefix_; }
-
- private:
-  const json::object& obj_;
-  std::string prefix_;
+// One row per key (docs/configuration.md documents each; app_test checks that it does).
+const Setting<LimitsSettings> kLimits[] = {
+    {"max_streams_per_key", &LimitsSettings::max_streams_per_key, 1, kMaxInt},
+    {"max_pixel_rate_per_key", &LimitsSettings::max_pixel_rate_per_key, 0, kMaxI64},
+    {"max_retained_bytes_per_key", &LimitsSettings::max_retained_bytes_per_key, 0, kMaxI64},
+    {"max_concurrent_requests_per_key", &LimitsSettings::max_concurrent_requests_per_key, 0, kMaxI64},
+    {"max_body_bytes", &LimitsSettings::max_body_bytes, 1, kMaxI64},
+    {"max_header_bytes", &LimitsSettings::max_header_bytes, 1024, kMaxInt},
+    {"max_connections", &LimitsSettings::max_connections, 1, kMaxInt},
+    {"header_timeout_ms", &LimitsSettings::header_timeout_ms, 1, kMaxI64},
+    {"body_timeout_ms", &LimitsSettings::body_timeout_ms, 1, kMaxI64},
+    {"idle_timeout_ms", &LimitsSettings::idle_timeout_ms, 1, kMaxI64},
+    {"write_timeout_ms", &LimitsSettings::write_timeout_ms, 1, kMaxI64},
 };
 
-#define SL_TRY(expr)                   \
-  do {                                 \
-    if (Status s_ = (expr); !s_.ok())  \
-      return s_;                       \
-  } while (0)
+const Setting<StreamsSettings> kStreams[] = {
+    {"default_retention_seconds", &StreamsSettings::default_retention_seconds, 1, kMaxI64},
+    {"max_retention_seconds", &StreamsSettings::max_retention_seconds, 1, kMaxI64},
+    {"default_ttl_seconds", &StreamsSettings::default_ttl_seconds, 1, kMaxI64},
+    {"max_ttl_seconds", &StreamsSettings::max_ttl_seconds, 1, kMaxI64},
+    {"ended_linger_seconds", &StreamsSettings::ended_linger_seconds, 0, kMaxI64},
+    {"max_bytes_per_stream", &StreamsSettings::max_bytes_per_stream, 1, kMaxI64},
+    {"decoded_keep", &StreamsSettings::decoded_keep, 1, kMaxInt},
+    {"rendition_bytes", &StreamsSettings::rendition_bytes, 0, kMaxI64},
+    {"keep_second_jpegs", &StreamsSettings::keep_second_jpegs},
+};
 
-constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
-constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
+const Setting<IngestSettings> kIngest[] = {
+    {"connect_timeout_ms", &IngestSettings::connect_timeout_ms, 1, kMaxI64},
+    {"read_timeout_ms", &IngestSettings::read_timeout_ms, 1, kMaxI64},
+    {"backoff_initial_ms", &IngestSettings::backoff_initial_ms, 1, kMaxI64},
+    {"backoff_max_ms", &IngestSettings::backoff_max_ms, 1, kMaxI64},
+    {"max_reconnects", &IngestSettings::max_reconnects, -1, kMaxInt},
+    {"max_width", &IngestSettings::max_width, 1, kMaxInt},
+    {"max_height", &IngestSettings::max_height, 1, kMaxInt},
+};
 
-Status section(const json::object& root, std::string_view key, const json::object*& out) {
-  out = nullptr;
-  auto it = root.find(key);
-  if (it == root.end()) return {};
-  if (!it->value().is_object()) return bad(std::string(key), "'" + std::string(key) + "' must be an object");
-  out = &it->value().as_object();
+const Setting<ChatSettings> kChat[] = {
+    {"max_refs_per_request", &ChatSettings::max_refs_per_request, 1, 10'000},
+    {"max_frames_per_request", &ChatSettings::max_frames_per_request, 1, 100'000},
+    {"max_data_url_bytes", &ChatSettings::max_data_url_bytes, 1, kMaxI64},
+    {"jpeg_quality", &ChatSettings::jpeg_quality, 1, 100},
+    {"media_threads", &ChatSettings::media_threads, 1, 256},
+    {"max_remote_video_frames", &ChatSettings::max_remote_video_frames, 1, 10'000},
+};
+
+const Setting<FetchSettings> kFetch[] = {
+    {"allow_private", &FetchSettings::allow_private},
+    {"allow_cidrs", &FetchSettings::allow_cidrs},
+    {"max_bytes", &FetchSettings::max_bytes, 1, kMaxI64},
+    {"timeout_ms", &FetchSettings::timeout_ms, 1, kMaxI64},
+    {"max_redirects", &FetchSettings::max_redirects, 0, 20},
+};
+
+const Setting<api::WsSettings> kWebsocket[] = {
+    {"max_sessions", &api::WsSettings::max_sessions, 1, kMaxInt},
+    {"max_sessions_per_key", &api::WsSettings::max_sessions_per_key, 1, kMaxInt},
+    {"max_queue_messages", &api::WsSettings::max_queue_messages, 1, kMaxInt},
+    {"max_queue_bytes", &api::WsSettings::max_queue_bytes, 1, kMaxI64},
+    {"max_drops_in_a_row", &api::WsSettings::max_drops_in_a_row, 0, kMaxInt},
+    {"send_timeout_ms", &api::WsSettings::send_timeout_ms, 0, kMaxI64},
+    {"max_message_bytes", &api::WsSettings::max_message_bytes, 1, kMaxI64},
+    {"auth_timeout_ms", &api::WsSettings::auth_timeout_ms, 1, kMaxI64},
+    {"handshake_timeout_ms", &api::WsSettings::handshake_timeout_ms, 1, kMaxI64},
+    {"idle_timeout_ms", &api::WsSettings::idle_timeout_ms, 1, kMaxI64},
+    {"close_timeout_ms", &api::WsSettings::close_timeout_ms, 1, kMaxI64},
+};
+
+const Setting<net::PoolSettings> kOutbound[] = {
+    {"max_idle_per_host", &net::PoolSettings::max_idle_per_host, 0, 10'000},
+    {"max_connections_per_host", &net::PoolSettings::max_connections_per_host, 1, 100'000},
+    {"idle_timeout_ms", &net::PoolSettings::idle_timeout_ms, 1, kMaxI64},
+};
+
+const Setting<EngineSettings> kEngine[] = {
+    {"max_concurrent", &EngineSettings::max_concurrent, 1, 1024},
+    {"max_queue", &EngineSettings::max_queue, 0, 100'000},
+    {"threads", &EngineSettings::threads, 0, 1024},
+    {"vision_cache_bytes", &EngineSettings::vision_cache_bytes, 0, kMaxI64},
+    {"precision", &EngineSettings::precision},
+    {"device", &EngineSettings::device},
+};
+
+Status check_engine(const EngineSettings& s) {
+  if (s.precision != "f32" && s.precision != "bf16")
+    return bad("engine.precision", "'engine.precision' must be f32 or bf16");
+  if (s.device.empty()) return bad("engine.device", "'engine.device' must not be empty");
   return {};
 }
 
-Status read_limits(const json::object& obj, LimitsSettings& l) {
-  ObjectReader r(obj, "limits");
-  SL_TRY(r.unknown_keys({"max_streams_per_key", "max_pixel_rate_per_key",
-                         "max_retained_bytes_per_key", "max_concurrent_requests_per_key",
-                         "max_body_bytes", "max_header_bytes",
-                         "max_connections", "header_timeout_ms", "body_timeout_ms",
-                         "idle_timeout_ms", "write_timeout_ms"}));
-  SL_TRY(r.integer("max_streams_per_key", l.max_streams_per_key, 1, kMaxInt));
-  SL_TRY(r.integer("max_pixel_rate_per_key", l.max_pixel_rate_per_key, 0, kMaxI64));
-  SL_TRY(r.integer("max_retained_bytes_per_key", l.max_retained_bytes_per_key, 0, kMaxI64));
-  SL_TRY(r.integer("max_concurrent_requests_per_key", l.max_concurrent_requests_per_key, 0,
-                   kMaxI64));
-  SL_TRY(r.integer("max_body_bytes", l.max_body_bytes, 1, kMaxI64));
-  SL_TRY(r.integer("max_header_bytes", l.max_header_bytes, 1024, kMaxInt));
-  SL_TRY(r.integer("max_connections", l.max_connections, 1, kMaxInt));
-  SL_TRY(r.integer("header_timeout_ms", l.header_timeout_ms, 1, kMaxI64));
-  SL_TRY(r.integer("body_timeout_ms", l.body_timeout_ms, 1, kMaxI64));
-  SL_TRY(r.integer("idle_timeout_ms", l.idle_timeout_ms, 1, kMaxI64));
-  SL_TRY(r.integer("write_timeout_ms", l.write_timeout_ms, 1, kMaxI64));
-  return {};
+// A nested section: an object read with its own table into the AppConfig member.
+template <auto Member, const auto& Table>
+Status read_section(const json::value& v, const std::string& name, AppConfig& c) {
+  if (!v.is_object()) return bad(name, "'" + name + "' must be an object");
+  return read_settings(v.as_object(), name, std::span(Table), c.*Member);
 }
 
-Status read_streams(const json::object& obj, StreamsSettings& s) {
-  ObjectReader r(obj, "streams");
-  SL_TRY(r.unknown_keys({"default_retention_seconds", "max_retention_seconds",
-                         "default_ttl_seconds", "max_ttl_seconds", "ended_linger_seconds",
-                         "max_bytes_per_stream", "decoded_keep", "rendition_bytes",
-                         "keep_second_jpegs"}));
-  SL_TRY(r.integer("default_retention_seconds", s.default_retention_seconds, 1, kMaxI64));
-  SL_TRY(r.integer("max_retention_seconds", s.max_retention_seconds, 1, kMaxI64));
-  SL_TRY(r.integer("default_ttl_seconds", s.default_ttl_seconds, 1, kMaxI64));
-  SL_TRY(r.integer("max_ttl_seconds", s.max_ttl_seconds, 1, kMaxI64));
-  SL_TRY(r.integer("ended_linger_seconds", s.ended_linger_seconds, 0, kMaxI64));
-  SL_TRY(r.integer("max_bytes_per_stream", s.max_bytes_per_stream, 1, kMaxI64));
-  SL_TRY(r.integer("decoded_keep", s.decoded_keep, 1, kMaxInt));
-  SL_TRY(r.integer("rendition_bytes", s.rendition_bytes, 0, kMaxI64));
-  SL_TRY(r.boolean("keep_second_jpegs", s.keep_second_jpegs));
-  return {};
-}
+const Setting<ModelSpec> kModel[] = {
+    {"model", &ModelSpec::model},
+    {"checkpoint_dir", &ModelSpec::checkpoint_dir},
+    {"precision", &ModelSpec::precision},
+    {"device", &ModelSpec::device},
+};
 
-Status read_ingest(const json::object& obj, IngestSettings& s) {
-  ObjectReader r(obj, "ingest");
-  SL_TRY(r.unknown_keys({"connect_timeout_ms", "read_timeout_ms", "backoff_initial_ms",
-                         "backoff_max_ms", "max_reconnects", "max_width", "max_height"}));
-  SL_TRY(r.integer("connect_timeout_ms", s.connect_timeout_ms, 1, kMaxI64));
-  SL_TRY(r.integer("read_timeout_ms", s.read_timeout_ms, 1, kMaxI64));
-  SL_TRY(r.integer("backoff_initial_ms", s.backoff_initial_ms, 1, kMaxI64));
-  SL_TRY(r.integer("backoff_max_ms", s.backoff_max_ms, 1, kMaxI64));
-  SL_TRY(r.integer("max_reconnects", s.max_reconnects, -1, kMaxInt));
-  SL_TRY(r.integer("max_width", s.max_width, 1, kMaxInt));
-  SL_TRY(r.integer("max_height", s.max_height, 1, kMaxInt));
-  return {};
-}
-
-Status read_chat(const json::object& obj, ChatSettings& s) {
-  ObjectReader r(obj, "chat");
-  SL_TRY(r.unknown_keys({"max_refs_per_request", "max_frames_per_request", "max_data_url_bytes",
-                         "jpeg_quality", "media_threads", "max_remote_video_frames"}));
-  SL_TRY(r.integer("max_remote_video_frames", s.max_remote_video_frames, 1, 10'000));
-  SL_TRY(r.integer("max_refs_per_request", s.max_refs_per_request, 1, 10'000));
-  SL_TRY(r.integer("max_frames_per_request", s.max_frames_per_request, 1, 100'000));
-  SL_TRY(r.integer("max_data_url_bytes", s.max_data_url_bytes, 1, kMaxI64));
-  SL_TRY(r.integer("jpeg_quality", s.jpeg_quality, 1, 100));
-  SL_TRY(r.integer("media_threads", s.media_threads, 1, 256));
-  return {};
-}
-
-Status read_fetch(const json::object& obj, FetchSettings& s) {
-  ObjectReader r(obj, "fetch");
-  SL_TRY(r.unknown_keys({"allow_private", "allow_cidrs", "max_bytes", "timeout_ms", "max_redirects"}));
-  SL_TRY(r.boolean("allow_private", s.allow_private));
-  SL_TRY(r.strings("allow_cidrs", s.allow_cidrs));
-  SL_TRY(r.integer("max_bytes", s.max_bytes, 1, kMaxI64));
-  SL_TRY(r.integer("timeout_ms", s.timeout_ms, 1, kMaxI64));
-  SL_TRY(r.integer("max_redirects", s.max_redirects, 0, 20));
-  return {};
-}
-
-Status read_websocket(const json::object& obj, api::WsSettings& s) {
-  ObjectReader r(obj, "websocket");
-  SL_TRY(r.unknown_keys({"max_sessions", "max_sessions_per_key", "max_queue_messages",
-                         "max_queue_bytes", "max_drops_in_a_row", "send_timeout_ms",
-                         "max_message_bytes", "auth_timeout_ms", "handshake_timeout_ms",
-                         "idle_timeout_ms", "close_timeout_ms"}));
-  SL_TRY(r.integer("max_sessions", s.max_sessions, 1, kMaxInt));
-  SL_TRY(r.integer("max_sessions_per_key", s.max_sessions_per_key, 1, kMaxInt));
-  SL_TRY(r.integer("max_queue_messages", s.max_queue_messages, 1, kMaxInt));
-  SL_TRY(r.integer("max_queue_bytes", s.max_queue_bytes, 1, kMaxI64));
-  SL_TRY(r.integer("max_drops_in_a_row", s.max_drops_in_a_row, 0, kMaxInt));
-  SL_TRY(r.integer("send_timeout_ms", s.send_timeout_ms, 0, kMaxI64));
-  SL_TRY(r.integer("max_message_bytes", s.max_message_bytes, 1, kMaxI64));
-  SL_TRY(r.integer("auth_timeout_ms", s.auth_timeout_ms, 1, kMaxI64));
-  SL_TRY(r.integer("handshake_timeout_ms", s.handshake_timeout_ms, 1, kMaxI64));
-  SL_TRY(r.integer("idle_timeout_ms", s.idle_timeout_ms, 1, kMaxI64));
-  SL_TRY(r.integer("close_timeout_ms", s.close_timeout_ms, 1, kMaxI64));
-  return {};
-}
-
-Status read_outbound(const json::object& obj, net::PoolSettings& s) {
-  ObjectReader r(obj, "outbound");
-  SL_TRY(r.unknown_keys({"max_idle_per_host", "max_connections_per_host", "idle_timeout_ms"}));
-  SL_TRY(r.integer("max_idle_per_host", s.max_idle_per_host, 0, 10'000));
-  SL_TRY(r.integer("max_connections_per_host", s.max_connections_per_host, 1, 100'000));
-  SL_TRY(r.integer("idle_timeout_ms", s.idle_timeout_ms, 1, kMaxI64));
-  return {};
-}
-
-Status read_backends(const json::value& v, std::vector<HttpBackendConfig>& out) {
-  auto list = parse_backends_json(v);
-  if (!list.ok()) return list.error();
-  out = std::move(*list);
-  return {};
-}
-
-Status read_models(const json::value& v, std::vector<ModelSpec>& out) {
-  if (!v.is_array()) return bad("models", "'models' must be an array");
+Status read_models(const json::value& v, const std::string& name, AppConfig& c) {
+  if (!v.is_array()) return bad(name, "'" + name + "' must be an array");
   std::vector<ModelSpec> list;
   const auto& arr = v.as_array();
   for (size_t i = 0; i < arr.size(); ++i) {
-    std::string prefix = "models[" + std::to_string(i) + "]";
+    std::string prefix = name + "[" + std::to_string(i) + "]";
     if (arr[i].is_string()) {
       auto m = parse_model_flag(arr[i].as_string());
       if (!m.ok()) return bad(prefix, prefix + ": " + m.error().message);
@@ -245,38 +141,71 @@ Status read_models(const json::value& v, std::vector<ModelSpec>& out) {
       continue;
     }
     if (!arr[i].is_object()) return bad(prefix, "'" + prefix + "' must be an object");
-    ObjectReader r(arr[i].as_object(), prefix);
-    SL_TRY(r.unknown_keys({"model", "checkpoint_dir", "precision", "device"}));
     ModelSpec m;
-    SL_TRY(r.string("model", m.model));
-    SL_TRY(r.string("checkpoint_dir", m.checkpoint_dir));
-    SL_TRY(r.string("precision", m.precision));
-    SL_TRY(r.string("device", m.device));
+    if (Status s = read_settings(arr[i].as_object(), prefix, std::span(kModel), m); !s.ok()) return s;
     if (!m.precision.empty() && m.precision != "f32" && m.precision != "bf16")
       return bad(prefix + ".precision", "'" + prefix + ".precision' must be f32 or bf16");
     if (m.model.empty() || m.checkpoint_dir.empty())
       return bad(prefix, prefix + ": needs 'model' and 'checkpoint_dir'");
     list.push_back(std::move(m));
   }
-  out = std::move(list);
+  c.models = std::move(list);
   return {};
 }
 
-Status read_engine(const json::object& obj, EngineSettings& s) {
-  ObjectReader r(obj, "engine");
-  SL_TRY(r.unknown_keys({"max_concurrent", "max_queue", "threads", "vision_cache_bytes", "precision",
-                         "device"}));
-  SL_TRY(r.integer("max_concurrent", s.max_concurrent, 1, 1024));
-  SL_TRY(r.integer("max_queue", s.max_queue, 0, 100'000));
-  SL_TRY(r.integer("threads", s.threads, 0, 1024));
-  SL_TRY(r.integer("vision_cache_bytes", s.vision_cache_bytes, 0, kMaxI64));
-  SL_TRY(r.string("precision", s.precision));
-  SL_TRY(r.string("device", s.device));
-  if (s.precision != "f32" && s.precision != "bf16")
-    return bad("engine.precision", "'engine.precision' must be f32 or bf16");
-  if (s.device.empty()) return bad("engine.device", "'engine.device' must not be empty");
+Status read_backends(const json::value& v, const std::string&, AppConfig& c) {
+  auto list = parse_backends_json(v);
+  if (!list.ok()) return list.error();
+  c.backends = std::move(*list);
   return {};
 }
+
+Status read_listen(const json::value& v, const std::string& name, AppConfig& c) {
+  auto text = config_string(v, name);
+  if (!text.ok()) return text.error();
+  if (text->empty()) return {};
+  auto l = parse_listen(*text);
+  if (!l.ok()) return l.error();
+  c.listen_host = l->first;
+  c.listen_port = l->second;
+  return {};
+}
+
+Status read_webrtc(const json::value& v, const std::string& name, AppConfig& c) {
+  if (!v.is_object()) return bad(name, "'" + name + "' must be an object");
+  return read_webrtc_config(v.as_object(), c.webrtc);
+}
+
+Status read_engine(const json::value& v, const std::string& name, AppConfig& c) {
+  if (Status s = read_section<&AppConfig::engine, kEngine>(v, name, c); !s.ok()) return s;
+  return check_engine(c.engine);
+}
+
+// Declared before its definition below: parse_listen and parse_model_flag are public.
+const Setting<AppConfig> kTop[] = {
+    {"listen", &read_listen},
+    {"api_keys", &AppConfig::api_keys},
+    {"data_dir", &AppConfig::data_dir},
+    {"demo", &AppConfig::demo},
+    {"insecure_no_auth", &AppConfig::insecure_no_auth},
+    {"allow_file_root", &AppConfig::allow_file_root},
+    {"cors_origins", &AppConfig::cors_origins},
+    {"metrics_token", &AppConfig::metrics_token},
+    {"threads", &AppConfig::threads, 0, 1024},
+    {"log_level", &AppConfig::log_level},
+    {"shutdown_grace_ms", &AppConfig::shutdown_grace_ms, 0, kMaxI64},
+    {"limits", &read_section<&AppConfig::limits, kLimits>},
+    {"streams", &read_section<&AppConfig::streams, kStreams>},
+    {"ingest", &read_section<&AppConfig::ingest, kIngest>},
+    {"chat", &read_section<&AppConfig::chat, kChat>},
+    {"fetch", &read_section<&AppConfig::fetch, kFetch>},
+    {"websocket", &read_section<&AppConfig::websocket, kWebsocket>},
+    {"outbound", &read_section<&AppConfig::outbound, kOutbound>},
+    {"webrtc", &read_webrtc},
+    {"engine", &read_engine},
+    {"backends", &read_backends},
+    {"models", &read_models},
+};
 
 bool valid_log_level(const std::string& l) {
   return l == "debug" || l == "info" || l == "warn" || l == "error";
@@ -362,54 +291,23 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   auto doc = read_json(text);
   if (!doc.ok()) return bad("", "config file is not valid JSON: " + doc.error().message);
   if (!doc->is_object()) return bad("", "config file must hold a JSON object");
-  const json::object& root = doc->as_object();
-  ObjectReader r(root, "");
-  SL_TRY(r.unknown_keys({"listen", "api_keys", "data_dir", "demo", "insecure_no_auth",
-                         "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "websocket",
-                         "outbound", "webrtc",
-                         "cors_origins",
-                         "metrics_token", "threads", "backends", "models", "engine", "log_level",
-                         "shutdown_grace_ms"}));
-  std::string listen;
-  SL_TRY(r.string("listen", listen));
-  if (!listen.empty()) {
-    auto l = parse_listen(listen);
-    if (!l.ok()) return l.error();
-    c.listen_host = l->first;
-    c.listen_port = l->second;
-  }
-  SL_TRY(r.strings("api_keys", c.api_keys));
-  SL_TRY(r.string("data_dir", c.data_dir));
-  SL_TRY(r.boolean("demo", c.demo));
-  SL_TRY(r.boolean("insecure_no_auth", c.insecure_no_auth));
-  SL_TRY(r.string("allow_file_root", c.allow_file_root));
-  SL_TRY(r.strings("cors_origins", c.cors_origins));
-  SL_TRY(r.string("metrics_token", c.metrics_token));
-  SL_TRY(r.integer("threads", c.threads, 0, 1024));
-  SL_TRY(r.string("log_level", c.log_level));
-  SL_TRY(r.integer("shutdown_grace_ms", c.shutdown_grace_ms, 0, kMaxI64));
-  const json::object* sec = nullptr;
-  SL_TRY(section(root, "limits", sec));
-  if (sec) SL_TRY(read_limits(*sec, c.limits));
-  SL_TRY(section(root, "streams", sec));
-  if (sec) SL_TRY(read_streams(*sec, c.streams));
-  SL_TRY(section(root, "ingest", sec));
-  if (sec) SL_TRY(read_ingest(*sec, c.ingest));
-  SL_TRY(section(root, "chat", sec));
-  if (sec) SL_TRY(read_chat(*sec, c.chat));
-  SL_TRY(section(root, "fetch", sec));
-  if (sec) SL_TRY(read_fetch(*sec, c.fetch));
-  SL_TRY(section(root, "websocket", sec));
-  if (sec) SL_TRY(read_websocket(*sec, c.websocket));
-  SL_TRY(section(root, "outbound", sec));
-  if (sec) SL_TRY(read_outbound(*sec, c.outbound));
-  SL_TRY(section(root, "engine", sec));
-  if (sec) SL_TRY(read_engine(*sec, c.engine));
-  SL_TRY(section(root, "webrtc", sec));
-  if (sec) SL_TRY(read_webrtc_config(*sec, c.webrtc));
-  if (const json::value* b = r.get("backends")) SL_TRY(read_backends(*b, c.backends));
-  if (const json::value* m = r.get("models")) SL_TRY(read_models(*m, c.models));
-  return {};
+  return read_settings(doc->as_object(), "", std::span(kTop), c);
+}
+
+std::vector<std::string> config_file_keys() {
+  std::vector<std::string> keys;
+  collect_keys("", std::span(kTop), keys);
+  collect_keys("limits", std::span(kLimits), keys);
+  collect_keys("streams", std::span(kStreams), keys);
+  collect_keys("ingest", std::span(kIngest), keys);
+  collect_keys("chat", std::span(kChat), keys);
+  collect_keys("fetch", std::span(kFetch), keys);
+  collect_keys("websocket", std::span(kWebsocket), keys);
+  collect_keys("outbound", std::span(kOutbound), keys);
+  collect_keys("engine", std::span(kEngine), keys);
+  collect_keys("models[]", std::span(kModel), keys);
+  for (std::string_view k : webrtc_config_keys()) keys.push_back("webrtc." + std::string(k));
+  return keys;
 }
 
 Result<AppConfig> load_config(const CliOptions& cli, const std::optional<std::string>& env_api_keys) {

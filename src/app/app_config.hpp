@@ -122,6 +122,10 @@ struct AppConfig {
 // (e.g. "limits.max_body_bytes").
 Status apply_config_json(std::string_view text, AppConfig& config);
 
+// Every key the config file takes, as "section.key" ("models[].device" for list items): the
+// tables apply_config_json reads, for the check that docs/configuration.md lists each.
+std::vector<std::string> config_file_keys();
+
 // Defaults + file (cli.config_file) + env keys + flags, validated.
 Result<AppConfig> load_config(const CliOptions& cli, const std::optional<std::string>& env_api_keys);
 

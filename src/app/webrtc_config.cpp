@@ -4,6 +4,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "app/config_table.hpp"
+
 namespace sl::app {
 namespace json = boost::json;
 namespace {
@@ -17,16 +19,9 @@ std::string key_of(std::string_view k) { return "webrtc." + std::string(k); }
 Status integer(const json::object& o, std::string_view k, int64_t min, int64_t max, int64_t& out) {
   auto it = o.find(k);
   if (it == o.end()) return {};
-  const json::value& v = it->value();
-  const std::string name = key_of(k);
-  if (!v.is_int64() && !v.is_uint64()) return bad(name, "'" + name + "' must be an integer");
-  if (v.is_uint64() && v.as_uint64() > static_cast<uint64_t>(max))
-    return bad(name, "'" + name + "' must be at most " + std::to_string(max));
-  const int64_t n = v.is_int64() ? v.as_int64() : static_cast<int64_t>(v.as_uint64());
-  if (n < min || n > max)
-    return bad(name, "'" + name + "' must be between " + std::to_string(min) + " and " +
-                         std::to_string(max));
-  out = n;
+  auto n = config_integer(it->value(), key_of(k), min, max);
+  if (!n.ok()) return n.error();
+  out = *n;
   return {};
 }
 
@@ -41,16 +36,18 @@ Status integer_as(const json::object& o, std::string_view k, int64_t min, int64_
 Status boolean(const json::object& o, std::string_view k, bool& out) {
   auto it = o.find(k);
   if (it == o.end()) return {};
-  if (!it->value().is_bool()) return bad(key_of(k), "'" + key_of(k) + "' must be true or false");
-  out = it->value().as_bool();
+  auto b = config_boolean(it->value(), key_of(k));
+  if (!b.ok()) return b.error();
+  out = *b;
   return {};
 }
 
 Status string(const json::object& o, std::string_view k, std::string& out) {
   auto it = o.find(k);
   if (it == o.end()) return {};
-  if (!it->value().is_string()) return bad(key_of(k), "'" + key_of(k) + "' must be a string");
-  out = std::string(it->value().as_string());
+  auto v = config_string(it->value(), key_of(k));
+  if (!v.ok()) return v.error();
+  out = std::move(*v);
   return {};
 }
 
@@ -113,17 +110,21 @@ Status read_ice_servers(const json::value& v, std::vector<IceServer>& out) {
 
 }  // namespace
 
-Status read_webrtc_config(const json::object& o, WebRtcSettings& out) {
-  static const char* const known[] = {
+std::span<const std::string_view> webrtc_config_keys() {
+  static constexpr std::string_view kKeys[] = {
       "max_offer_bytes",     "ice_gathering_timeout_ms", "connect_timeout_ms",
       "no_media_timeout_ms", "keyframe_interval_ms",     "keyframe_retry_ms",
       "jitter_buffer_ms",    "whip_wait_for_publisher",  "bind_addresses",
       "udp_port_min",        "udp_port_max",             "public_ip",
       "ice_servers",         "ice_tcp",                  "allow_loopback",
       "whip_base_url"};
+  return kKeys;
+}
+
+Status read_webrtc_config(const json::object& o, WebRtcSettings& out) {
   for (const auto& kv : o) {
     bool ok = false;
-    for (const char* k : known) ok = ok || kv.key() == k;
+    for (std::string_view k : webrtc_config_keys()) ok = ok || kv.key() == k;
     if (!ok) return bad(key_of(kv.key()), "unknown config key '" + key_of(kv.key()) + "'");
   }
   WebRtcOptions& w = out.options;

@@ -5,7 +5,9 @@
 // addresses without allow_loopback are errors naming the key.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 
 #include <boost/json/object.hpp>
 
@@ -22,6 +24,8 @@ struct WebRtcSettings {
 };
 
 Status read_webrtc_config(const boost::json::object& obj, WebRtcSettings& out);
+// The keys read_webrtc_config takes (without the "webrtc." prefix).
+std::span<const std::string_view> webrtc_config_keys();
 
 // Cross-field checks, also for defaults changed by code (port range order, loopback).
 Status validate_webrtc(const WebRtcSettings& settings);
