@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "jobs/model_media.hpp"
 #include "refs/remote_video.hpp"
 
 namespace sl::api {
@@ -122,14 +123,6 @@ Status visit_message(json::value& msg_value, const std::string& path, ParsedChat
   return {};
 }
 
-ResolvedMedia to_media(const std::vector<RenderedFrame>& rendered, bool video) {
-  ResolvedMedia media;
-  media.video = video;
-  for (const RenderedFrame& f : rendered)
-    media.frames.push_back(MediaFrame{f.index, f.timestamp_ms, f.width, f.height, f.jpeg});
-  return media;
-}
-
 }  // namespace
 
 Result<ParsedChat> parse_chat_request(json::object body, const ChatLimits& limits,
@@ -175,7 +168,7 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
         e.param = p.param;
         return e;
       }
-      out.call.media.push_back(to_media(*frames, true));
+      out.call.media.push_back(jobs::to_resolved_media(*frames, true));
       continue;
     }
     auto located = media.locate(p.ref, owner, now_wall_ms, p.param);
@@ -190,10 +183,9 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
     RenderOptions options;
     options.max_pixels = p.ref.max_pixels;
     options.jpeg_quality = limits.jpeg_quality;
-    auto resolved = media.render(p.ref, *located, options, p.param);
+    auto resolved = jobs::render_model_media(media, p.ref, *located, options, p.param);
     if (!resolved.ok()) return resolved.error();
-    const std::vector<RenderedFrame>* rendered = &resolved->frames;
-    ResolvedMedia resolved_media = to_media(*rendered, resolved->video);
+    ResolvedMedia resolved_media = std::move(resolved->media);
     OvsMediaEntry entry;
     entry.url = p.url;
     entry.stream_id = resolved->stream_id;
