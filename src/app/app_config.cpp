@@ -185,6 +185,15 @@ Status read_chat(const json::object& obj, ChatSettings& s) {
   return {};
 }
 
+Status read_jobs(const json::object& obj, JobsSettings& s) {
+  ObjectReader r(obj, "jobs");
+  SL_TRY(r.unknown_keys({"max_concurrent_runs", "run_timeout_ms", "min_gap_ms"}));
+  SL_TRY(r.integer("max_concurrent_runs", s.max_concurrent_runs, 1, 100'000));
+  SL_TRY(r.integer("run_timeout_ms", s.run_timeout_ms, 1, kMaxI64));
+  SL_TRY(r.integer("min_gap_ms", s.min_gap_ms, 0, 3'600'000));
+  return {};
+}
+
 Status read_fetch(const json::object& obj, FetchSettings& s) {
   ObjectReader r(obj, "fetch");
   SL_TRY(r.unknown_keys({"allow_private", "allow_cidrs", "max_bytes", "timeout_ms", "max_redirects"}));
@@ -345,7 +354,7 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   const json::object& root = doc->as_object();
   ObjectReader r(root, "");
   SL_TRY(r.unknown_keys({"listen", "api_keys", "data_dir", "demo", "insecure_no_auth",
-                         "allow_file_root", "limits", "streams", "ingest", "chat", "fetch", "websocket",
+                         "allow_file_root", "limits", "streams", "ingest", "chat", "jobs", "fetch", "websocket",
                          "outbound", "webrtc",
                          "cors_origins",
                          "metrics_token", "threads", "backends", "models", "log_level",
@@ -377,6 +386,8 @@ Status apply_config_json(std::string_view text, AppConfig& c) {
   if (sec) SL_TRY(read_ingest(*sec, c.ingest));
   SL_TRY(section(root, "chat", sec));
   if (sec) SL_TRY(read_chat(*sec, c.chat));
+  SL_TRY(section(root, "jobs", sec));
+  if (sec) SL_TRY(read_jobs(*sec, c.jobs));
   SL_TRY(section(root, "fetch", sec));
   if (sec) SL_TRY(read_fetch(*sec, c.fetch));
   SL_TRY(section(root, "websocket", sec));
