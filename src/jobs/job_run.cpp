@@ -134,6 +134,11 @@ asio::awaitable<bool> run_job_once(std::shared_ptr<JobRunner::Context> ctx,
   std::optional<FrameRecord> newest_used;
 
   const int64_t now_wall = d.clock->wall_ms();
+  // A clip run waits until the stream is clip_length old: the first clip is a whole one.
+  if (spec.mode == JobMode::clip &&
+      newest->timestamp_ms + std::max<int64_t>(0, now_wall - newest->wall_ms) + 1 <
+          spec.clip_length_ms)
+    co_return false;
   const RunRef rr = run_reference(spec, job->stream_id, *newest, now_wall);
   auto ref = parse_ovs_url(rr.url, rr.kind, "media_url");
   std::optional<ModelMedia> media;

@@ -9,7 +9,8 @@
 // (jobs/result_check.hpp) and publishes one result message (jobs/job_result.hpp) to the
 // ResultsHub. Due instants that pass while a run is going are skipped and counted, never
 // queued (jobs/job_schedule.hpp); a due run that finds `max_concurrent_runs` runs going over all
-// streams is skipped too. Until the stream has a frame nothing runs (and nothing is counted).
+// streams is skipped too. Until the stream has a frame (clip mode: until its stream clock
+// covers clip_length, so the first clip is a whole one) nothing runs and nothing is counted.
 // No lock is held across an await; one job's slow model or decode never delays another's timer.
 //
 // Threading: every public member is thread-safe. start/stop/set_prompt may be called from any
