@@ -5,7 +5,8 @@ What is checked: the cadence of results in both modes (loose bounds: 2 shared co
 which frames each run used (the barcodes of the images the stub received == frame_range == what
 media_url selects), a prompt update taking effect on the next run, no pile-up when the upstream is
 slower than the interval (skips counted, never two calls of one stream at once), lease expiry
-closing the socket with 1001 "stream ended: lease_expired", WebSocket auth failure (1008), and two
+closing the socket with 1001 "stream ended: lease_expired", WebSocket auth failure (1008), a slow
+reader losing old results while another keeps up, and two
 streams on two models at once, one of them slow.
 """
 
@@ -40,8 +41,12 @@ def stubs():
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory, stubs):
-    servers = _Servers(tmp_path_factory.mktemp("jobs"))
-    s = servers("--max-streams-per-key", "64",
+    base = tmp_path_factory.mktemp("jobs")
+    servers = _Servers(base)
+    # A short per-reader queue, so the slow-reader test fills it within seconds.
+    config = base / "config.json"
+    config.write_text(json.dumps({"websocket": {"max_queue_messages": 4}}))
+    s = servers("--config", str(config), "--max-streams-per-key", "64",
                 "--backend", f"m-a={stubs['a'].base_url};video=frames",
                 "--backend", f"m-b={stubs['b'].base_url};video=frames",
                 "--backend", f"m-slow={stubs['slow'].base_url};video=frames")
@@ -361,3 +366,38 @@ def test_overshoot_first_message_reader_gets_results(srv, api):
         assert m["stream_id"] == s["id"] and m["ok"] is True
     finally:
         ws.close()
+
+
+def dropped_total(srv) -> float:
+    metrics = requests.get(f"{srv.base}/metrics", timeout=10).text
+    m = re.search(r"^websocket_messages_dropped_total(?:\{[^}]*\})? (\S+)$", metrics, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def test_a_slow_reader_loses_old_results_and_keeps_up_with_new_ones(srv, api):
+    # Large messages (the prompt is echoed in each) so the socket buffers fill quickly.
+    prompt = "slow reader " + "x" * 500_000
+    s = create_job(api, {"mode": "frame", "interval_seconds": 0.1},
+                   {"prompt": prompt, "model": "m-a"})
+    fast = connect(srv, s["id"])
+    slow = connect(srv, s["id"])
+    before = dropped_total(srv)
+    try:
+        got_fast = read_results(fast, 30, timeout=60)   # the other reader is not held back
+        # 60 messages of 500 KB: far more than the kernel's buffers and the 4-message queue.
+        api.wait_stream(s["id"], lambda st: st["job"]["runs"] >= 60, timeout=60)
+        assert dropped_total(srv) > before
+        got_slow = read_results(slow, 12, timeout=30)
+    finally:
+        fast.close()
+        slow.close()
+    assert all(m["ok"] for _, m in got_fast)
+    fast_frames = [m["frame_range"]["first"] for _, m in got_fast]
+    assert fast_frames == sorted(fast_frames)
+    # The slow reader's results keep their order but miss the ones its queue dropped.
+    slow_frames = [m["frame_range"]["first"] for _, m in got_slow]
+    assert slow_frames == sorted(slow_frames)
+    ids = [m["id"] for _, m in got_slow]
+    assert len(set(ids)) == len(ids)
+    # Runs are about a frame apart; the dropped ones leave a hole of many frames.
+    assert max(b - a for a, b in zip(slow_frames, slow_frames[1:])) >= 10, slow_frames
