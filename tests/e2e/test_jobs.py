@@ -6,8 +6,8 @@ which frames each run used (the barcodes of the images the stub received == fram
 media_url selects), a prompt update taking effect on the next run, no pile-up when the upstream is
 slower than the interval (skips counted, never two calls of one stream at once), lease expiry
 closing the socket with 1001 "stream ended: lease_expired", WebSocket auth failure (1008), a slow
-reader losing old results while another keeps up, and two
-streams on two models at once, one of them slow.
+reader losing old results while another keeps up, and two streams on two models at once, one of
+them slow.
 """
 
 from __future__ import annotations
