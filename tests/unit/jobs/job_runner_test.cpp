@@ -253,6 +253,22 @@ TEST_F(JobRunnerTest, AClipRunSamplesTheNewestClipAndFailuresAreResults) {
   EXPECT_TRUE(m.at("media_url").as_string().starts_with("ovs://streams/cam?start_timestamp_ms="));
 }
 
+TEST_F(JobRunnerTest, AModelPastTheRunTimeoutFailsTheRunAndIsCancelled) {
+  JobSettings s;
+  s.run_timeout_ms = 30;
+  auto r = runner(s);
+  r->start("key-a", "cam", frame_job("slow", 10));
+  ASSERT_TRUE(run_until([&] { return !results_.empty(); }));
+  EXPECT_EQ(results_[0].at("ok"), false);
+  EXPECT_NE(results_[0].at("error").as_string().find("jobs.run_timeout_ms"), std::string::npos);
+  // The hung call was cancelled (its wait ended), not left running beside the next one.
+  ASSERT_TRUE(run_until([&] { return gated_->calls >= 2; }));
+  EXPECT_EQ(gated_->max_active, 1);
+  r->stop_all();
+  gated_->release_all();
+  ASSERT_TRUE(run_until([&] { return gated_->active == 0; }));
+}
+
 TEST_F(JobRunnerTest, NothingRunsBeforeTheFirstFrame) {
   lookup_.add("key-a", "empty", std::make_shared<FrameStore>(StoreLimits{}));
   auto r = runner();
