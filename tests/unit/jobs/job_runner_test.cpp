@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -14,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
@@ -63,6 +66,25 @@ class GatedBackend final : public Backend {
  private:
   std::string name_;
   std::vector<std::shared_ptr<asio::steady_timer>> gates_;
+};
+
+// Answers at once; safe to call from several threads (jobs on different strands).
+class CountingBackend final : public Backend {
+ public:
+  std::atomic<int> calls{0};
+  std::string model_name() const override { return "counting"; }
+  BackendHealth health() const override { return {}; }
+  asio::awaitable<Result<json::object>> complete(ChatCall) override {
+    calls.fetch_add(1);
+    json::object out;
+    out["choices"] = json::array{json::object{
+        {"message", json::object{{"role", "assistant"}, {"content", "{\"on\":false}"}}},
+        {"finish_reason", "stop"}}};
+    co_return out;
+  }
+  asio::awaitable<Status> stream(ChatCall, ChunkSink) override {
+    co_return make_error(ErrorCode::internal, "not used");
+  }
 };
 
 constexpr int64_t kFrames = 30;
@@ -280,6 +302,68 @@ TEST_F(JobRunnerTest, NothingRunsBeforeTheFirstFrame) {
   EXPECT_EQ(r->stats("key-a", "empty")->runs, 0);
   EXPECT_EQ(r->stats("key-a", "empty")->skips, 0);
   r->stop_all();
+}
+
+}  // namespace
+}  // namespace sl::jobs
+
+namespace sl::jobs {
+namespace {
+
+// Several jobs on a multi-threaded context with a real media pool, stopped from another thread
+// while runs go (for ThreadSanitizer: the runner's own synchronisation, not the test's).
+TEST(JobRunnerThreads, JobsOnSeveralThreadsStopCleanly) {
+  SystemClock clock;
+  testing::FakeStreamLookup lookup;
+  auto store = std::make_shared<FrameStore>(StoreLimits{});
+  for (int64_t k = 0; k < 10; ++k) {
+    FrameArrival a;
+    a.timestamp_ms = k * 100;
+    a.wall_ms = clock.wall_ms() - 1000 + k * 100;
+    a.image = testing::make_image(64, 48, PixelLayout::i420, false, k);
+    store->on_frame(a);
+  }
+  for (const char* id : {"a", "b", "c"}) lookup.add("key", id, store);
+  FrameRenderer renderer{1};
+  MediaResolver media{lookup, renderer};
+  auto backend = std::make_shared<CountingBackend>();
+  ModelRouter models;
+  ASSERT_TRUE(models.add(backend).ok());
+  ResultsHub hub;
+  std::atomic<int> results{0};
+  std::vector<Subscription> subs;
+  for (const char* id : {"a", "b", "c"})
+    subs.push_back(hub.subscribe(id, [&](const ResultPayload&) { results.fetch_add(1); }));
+  asio::thread_pool media_pool(2);
+  asio::io_context ioc;
+  auto guard = asio::make_work_guard(ioc);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { ioc.run(); });
+  {
+    JobRunner runner(JobSettings{}, JobRunnerDeps{&lookup, &media, &models, &hub, nullptr, &clock,
+                                                  ioc.get_executor(), media_pool.get_executor()});
+    for (const char* id : {"a", "b", "c"}) {
+      JobSpec spec;
+      spec.mode = id[0] == 'b' ? JobMode::clip : JobMode::frame;
+      spec.interval_ms = 5;
+      spec.delay_ms = 5;
+      spec.clip_length_ms = 500;
+      spec.target_fps = 10;
+      spec.prompt = "p";
+      runner.start("key", id, spec);
+    }
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (results.load() < 30 && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_GE(results.load(), 30);
+    runner.stop("a");
+    EXPECT_FALSE(runner.set_prompt("key", "a", "x").ok());
+    EXPECT_TRUE(runner.set_prompt("key", "b", "x").ok());
+  }  // the runner stops the rest
+  guard.reset();
+  ioc.stop();
+  for (auto& t : threads) t.join();
+  media_pool.join();
 }
 
 }  // namespace
