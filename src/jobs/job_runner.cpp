@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
+#include "refs/grid_sampling.hpp"
+#include "jobs/grid_prerender.hpp"
 #include "jobs/job_schedule.hpp"
 #include "jobs/job_state.hpp"
 
@@ -75,12 +77,12 @@ asio::awaitable<void> job_loop(std::shared_ptr<JobRunner::Context> ctx,
 void end_job(const std::shared_ptr<JobRunner::Job>& job) {
   job->stopped.store(true);
   asio::post(job->strand, [job] { job->timer.cancel(); });
-  Subscription held;
+  std::vector<Subscription> held;
   {
     std::lock_guard lk(job->mu);
-    held = std::move(job->held);
+    held.swap(job->held);
   }
-  held.reset();  // outside the job's lock
+  held.clear();  // outside the job's lock
 }
 
 }  // namespace
@@ -140,7 +142,17 @@ void JobRunner::hold(const std::string& stream_id, Subscription held) {
   }
   if (!job) return;  // `held` ends here
   std::lock_guard lk(job->mu);
-  if (!job->stopped.load()) job->held = std::move(held);
+  if (!job->stopped.load()) job->held.push_back(std::move(held));
+}
+
+std::shared_ptr<FrameConsumer> JobRunner::make_prerender(const std::string& owner,
+                                                         const std::string& stream_id,
+                                                         const JobSpec& spec) const {
+  if (spec.mode != JobMode::clip || !ctx_->deps.media_pool) return nullptr;
+  return std::make_shared<GridPrerender>(
+      *ctx_->deps.media, ctx_->deps.media_pool, owner, stream_id,
+      grid_period_ms(spec.target_fps, std::nullopt, spec.clip_length_ms),
+      ctx_->settings.jpeg_quality);
 }
 
 void JobRunner::stop(const std::string& stream_id) {

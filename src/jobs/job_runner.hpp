@@ -30,6 +30,7 @@
 
 #include "backends/model_router.hpp"
 #include "core/clock.hpp"
+#include "core/media_sink.hpp"
 #include "core/metrics.hpp"
 #include "core/status.hpp"
 #include "core/subscription.hpp"
@@ -85,9 +86,14 @@ class JobRunner {
 
   // Starts `spec` on the stream (replacing a job it had).
   void start(const std::string& owner, const std::string& stream_id, JobSpec spec);
-  // Keeps `held` (e.g. the stream's event subscription) until the job stops; dropped at once
-  // when the stream has no job.
+  // Keeps `held` (the stream's event or frame subscription) until the job stops; dropped at
+  // once when the stream has no job.
   void hold(const std::string& stream_id, Subscription held);
+  // For a clip job: a frame reader that renders the grid's frames as they arrive
+  // (jobs/grid_prerender.hpp), to subscribe to the stream's frames; null otherwise.
+  std::shared_ptr<FrameConsumer> make_prerender(const std::string& owner,
+                                                const std::string& stream_id,
+                                                const JobSpec& spec) const;
   // Ends the job: no new run starts; a run in flight finishes but publishes nothing.
   void stop(const std::string& stream_id);
   void stop_all();

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -59,7 +60,7 @@ struct JobRunner::Job {
   mutable std::mutex mu;  // guards what follows
   std::string prompt;
   std::optional<int64_t> last_result_at_ms;
-  Subscription held;
+  std::vector<Subscription> held;
 
   std::string current_prompt() const {
     std::lock_guard lk(mu);

@@ -33,14 +33,19 @@ void run_jobs_of_streams(StreamManager& streams, JobRunner& runner) {
     }
     if (!*spec) return;  // no job
     const std::string id = status.id;
+    auto prerender = runner.make_prerender(owner, id, **spec);
     runner.start(owner, id, std::move(**spec));
     // After start: a stream that already ended delivers its final event right here, which
     // stops the job just started.
     auto sub = streams.subscribe_events(owner, id, [&runner, id](const SourceEvent& e) {
       if (e.state == SourceState::ended || e.state == SourceState::failed) runner.stop(id);
     });
-    if (sub.ok()) runner.hold(id, std::move(*sub));
-    else runner.stop(id);
+    if (!sub.ok()) return runner.stop(id);
+    runner.hold(id, std::move(*sub));
+    if (prerender) {
+      if (auto frames = streams.subscribe_frames(owner, id, prerender); frames.ok())
+        runner.hold(id, std::move(*frames));
+    }
   });
 }
 

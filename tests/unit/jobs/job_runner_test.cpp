@@ -352,9 +352,23 @@ TEST(JobRunnerThreads, JobsOnSeveralThreadsStopCleanly) {
       spec.prompt = "p";
       runner.start("key", id, spec);
     }
+    // A clip job's frame reader, fed from another thread as a source would.
+    JobSpec clip;
+    clip.target_fps = 10;
+    clip.clip_length_ms = 500;
+    auto prerender = runner.make_prerender("key", "b", clip);
+    ASSERT_TRUE(prerender);
+    std::thread source([&] {
+      for (int64_t k = 0; k < 10; ++k) {
+        FrameArrival a;
+        a.timestamp_ms = k * 100;
+        prerender->on_frame(k, a);
+      }
+    });
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (results.load() < 30 && std::chrono::steady_clock::now() < give_up)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    source.join();
     EXPECT_GE(results.load(), 30);
     runner.stop("a");
     EXPECT_FALSE(runner.set_prompt("key", "a", "x").ok());
