@@ -125,10 +125,9 @@ asio::awaitable<bool> run_job_once(std::shared_ptr<JobRunner::Context> ctx,
   const JobSpec& spec = job->spec;
   auto store = d.streams->store(job->owner, job->stream_id);
   if (!store.ok()) co_return false;  // gone: the stream's end stops the job
-  const std::optional<FrameRecord> newest_at_start = (*store)->newest();
-  if (!newest_at_start) co_return false;  // no frame yet: wait
+  std::optional<FrameRecord> newest = (*store)->newest();
+  if (!newest) co_return false;  // no frame yet: wait
   const int64_t first_frame_wall = (*store)->stats().first_frame_wall_ms;
-  std::optional<FrameRecord> newest = newest_at_start;
 
   JobResult r;
   r.id = random_hex_id("res_", 12);
