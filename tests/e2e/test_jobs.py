@@ -401,3 +401,21 @@ def test_a_slow_reader_loses_old_results_and_keeps_up_with_new_ones(srv, api):
     assert len(set(ids)) == len(ids)
     # Runs are about a frame apart; the dropped ones leave a hole of many frames.
     assert max(b - a for a, b in zip(slow_frames, slow_frames[1:])) >= 10, slow_frames
+
+
+def test_delay_zero_runs_back_to_back_without_skips(srv, api, stubs):
+    prompt = "delay0: watch"
+    s = create_job(api, {"mode": "clip", "target_fps": 5, "clip_length_seconds": 1,
+                         "delay_seconds": 0}, {"prompt": prompt, "model": "m-slow"})
+    job = api.wait_stream(s["id"], lambda st: st["job"]["runs"] >= 3, timeout=30)["job"]
+    assert job["skips"] == 0 and job["period_ms"] == 0
+    api.delete(f"/v1/streams/{s['id']}")
+    slow = stubs["slow"]
+    slow.wait_for(lambda st: all(e.done.is_set() for e in st.exchanges), timeout=10)
+    calls = sorted((e.started_at, e.ended_at) for r, e in zip(slow.chat_requests(), slow.exchanges)
+                   if prompt_of(r) == prompt)
+    assert len(calls) >= 3
+    for (_, end), (start, _) in zip(calls, calls[1:]):
+        # The next call starts right after the previous one ended (render + a grid instant's
+        # wait at most), never while it was going.
+        assert end - 0.01 <= start <= end + 0.6, calls
