@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "jobs/model_media.hpp"
 #include "media/jpeg.hpp"
 #include "refs/remote_video.hpp"
 
@@ -127,14 +128,6 @@ Status visit_message(json::value& msg_value, const std::string& path, ParsedChat
   return {};
 }
 
-ResolvedMedia to_media(const std::vector<RenderedFrame>& rendered, bool video) {
-  ResolvedMedia media;
-  media.video = video;
-  for (const RenderedFrame& f : rendered)
-    media.frames.push_back(MediaFrame{f.index, f.timestamp_ms, f.width, f.height, f.jpeg, f.picture});
-  return media;
-}
-
 // An uploaded or fetched image for a backend that wants pictures, decoded here (on the media
 // pool) rather than on the backend's side.
 Result<ResolvedMedia> decode_remote_image(const PendingRef& p) {
@@ -205,7 +198,7 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
         e.param = p.param;
         return e;
       }
-      ResolvedMedia sampled = to_media(*frames, true);
+      ResolvedMedia sampled = jobs::to_resolved_media(*frames, true);
       if (parsed.pictures) {  // decoded here, on the media pool, not by the backend
         for (MediaFrame& f : sampled.frames) {
           auto picture = decode_jpeg(*f.jpeg);
@@ -229,11 +222,9 @@ Result<PreparedChat> resolve_chat_media(ParsedChat parsed, const std::string& ow
     options.max_pixels = p.ref.max_pixels;
     options.jpeg_quality = limits.jpeg_quality;
     options.form = parsed.pictures ? FrameForm::picture : FrameForm::jpeg;
-    auto resolved = media.render(p.ref, *located, options, p.param);
+    auto resolved = jobs::render_model_media(media, p.ref, *located, options, p.param);
     if (!resolved.ok()) return resolved.error();
-    const std::vector<RenderedFrame>* rendered = &resolved->frames;
-    ResolvedMedia resolved_media = to_media(*rendered, resolved->video);
-    resolved_media.stream_id = resolved->stream_id;
+    ResolvedMedia resolved_media = std::move(resolved->media);
     OvsMediaEntry entry;
     entry.url = p.url;
     entry.stream_id = resolved->stream_id;

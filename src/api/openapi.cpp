@@ -96,6 +96,27 @@ constexpr const char* kDocument = R"json({
         }
       }
     },
+    "/v1/streams/{id}/config/prompt": {
+      "parameters": [{"$ref": "#/components/parameters/StreamId"}],
+      "patch": {
+        "summary": "Change the prompt of the stream's continuous-inference job from its next run on",
+        "operationId": "updatePrompt",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+          "type": "object", "properties": {"prompt": {"type": "string", "minLength": 1}}, "required": ["prompt"]}}}},
+        "responses": {
+          "200": {"description": "The job with its new prompt", "content": {"application/json": {"schema": {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "stream_id": {"type": "string"}, "prompt": {"type": "string"},
+                           "job": {"$ref": "#/components/schemas/Job"}},
+            "required": ["id", "stream_id", "prompt", "job"]}}}},
+          "400": {"$ref": "#/components/responses/Error"},
+          "401": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"},
+          "409": {"$ref": "#/components/responses/Error"},
+          "422": {"$ref": "#/components/responses/Error"}
+        }
+      }
+    },
     "/v1/streams/{id}/whip": {
       "parameters": [{"$ref": "#/components/parameters/StreamId"}],
       "post": {
@@ -263,6 +284,23 @@ constexpr const char* kDocument = R"json({
         }
       }
     },
+    "/v0.2/streams/{id}/config/prompt": {
+      "parameters": [{"$ref": "#/components/parameters/StreamId"}],
+      "patch": {
+        "summary": "Overshoot-compatible prompt update (same handler as /v1)",
+        "operationId": "overshootUpdatePrompt",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+          "type": "object", "properties": {"prompt": {"type": "string", "minLength": 1}}, "required": ["prompt"]}}}},
+        "responses": {
+          "200": {"description": "The job with its new prompt", "content": {"application/json": {"schema": {"type": "object"}}}},
+          "400": {"$ref": "#/components/responses/OvershootError"},
+          "401": {"$ref": "#/components/responses/OvershootError"},
+          "404": {"$ref": "#/components/responses/OvershootError"},
+          "409": {"$ref": "#/components/responses/OvershootError"},
+          "422": {"$ref": "#/components/responses/OvershootError"}
+        }
+      }
+    },
     "/v0.2/models": {
       "get": {
         "summary": "Models as [{model, ready, status}]",
@@ -378,9 +416,20 @@ constexpr const char* kDocument = R"json({
           "lease": {"type": "boolean"},
           "ttl_seconds": {"type": ["integer", "null"]},
           "expires_at_ms": {"type": ["integer", "null"]},
+          "job": {"oneOf": [{"$ref": "#/components/schemas/Job"}, {"type": "null"}]},
           "deleted": {"type": "boolean"}
         },
         "required": ["object", "id", "stream_id", "state", "source", "created_at_ms"]
+      },
+      "Job": {
+        "type": "object",
+        "description": "A stream's continuous-inference job (SPEC section 5); counters since the job started",
+        "properties": {
+          "mode": {"enum": ["clip", "frame"]}, "model": {"type": ["string", "null"]}, "prompt": {"type": "string"},
+          "period_ms": {"type": "integer"}, "runs": {"type": "integer"}, "failures": {"type": "integer"},
+          "skips": {"type": "integer"}, "last_result_at_ms": {"type": ["integer", "null"]}
+        },
+        "required": ["mode", "prompt", "period_ms", "runs", "failures", "skips"]
       },
       "StreamList": {
         "type": "object",

@@ -6,6 +6,7 @@
 #include <boost/json/array.hpp>
 
 #include "api/error_response.hpp"
+#include "api/job_handlers.hpp"
 #include "core/offload.hpp"
 #include "media/mp4_mux.hpp"
 #include "refs/ovs_ref.hpp"
@@ -25,6 +26,14 @@ Error path_error(Error e) {
   return e;
 }
 
+// The stream object with its continuous-inference job's counters (api/job_handlers.hpp).
+json::object stream_object(const StreamRouteDeps& d, const std::string& owner,
+                           const StreamStatus& s) {
+  json::object o = stream_to_json(s);
+  o["job"] = job_to_json(d.jobs ? d.jobs->stats(owner, s.id) : std::nullopt);
+  return o;
+}
+
 Error no_such_stream(std::string_view id) {
   return make_error(ErrorCode::stream_not_found, "No stream with id '" + std::string(id) + "'.");
 }
@@ -34,7 +43,7 @@ asio::awaitable<void> create_stream(StreamRouteDeps d, Request& req, ResponseWri
   if (!body.ok()) co_return co_await send_error(w, body.error());
   Result<StreamStatus> status = co_await create_stream_from_body(d, req.owner, *body);
   if (!status.ok()) co_return co_await send_error(w, status.error());
-  json::object created = stream_to_json(*status);
+  json::object created = stream_object(d, req.owner, *status);
   add_webrtc_fields(created, *status, d.webrtc, req);
   auto res = json_response(201, created);
   res.set(http::field::location, "/v1/streams/" + status->id);
@@ -43,7 +52,7 @@ asio::awaitable<void> create_stream(StreamRouteDeps d, Request& req, ResponseWri
 
 asio::awaitable<void> list_streams(StreamRouteDeps d, Request& req, ResponseWriter& w) {
   json::array data;
-  for (const auto& s : d.streams->list(req.owner)) data.push_back(stream_to_json(s));
+  for (const auto& s : d.streams->list(req.owner)) data.push_back(stream_object(d, req.owner, s));
   json::object o;
   o["object"] = "list";
   o["data"] = std::move(data);
@@ -55,7 +64,7 @@ asio::awaitable<void> get_stream(StreamRouteDeps d, Request& req, ResponseWriter
   if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
   auto status = d.streams->status(req.owner, id);
   if (!status.ok()) co_return co_await send_error(w, status.error());
-  json::object o = stream_to_json(*status);
+  json::object o = stream_object(d, req.owner, *status);
   add_webrtc_fields(o, *status, d.webrtc, req);
   co_await w.send(json_response(200, o));
 }
@@ -65,7 +74,7 @@ asio::awaitable<void> delete_stream(StreamRouteDeps d, Request& req, ResponseWri
   if (!valid_stream_id(id)) co_return co_await send_error(w, no_such_stream(id));
   auto status = d.streams->remove(req.owner, id);
   if (!status.ok()) co_return co_await send_error(w, status.error());
-  json::object o = stream_to_json(*status);
+  json::object o = stream_object(d, req.owner, *status);
   o["deleted"] = true;
   co_await w.send(json_response(200, o));
 }

@@ -11,6 +11,7 @@
 #include "core/stream_id.hpp"
 #include "api/stream_json.hpp"
 #include "api/webrtc_json.hpp"
+#include "jobs/job_runner.hpp"
 #include "refs/media_resolver.hpp"
 #include "streams/stream_manager.hpp"
 
@@ -23,6 +24,7 @@ struct StreamRouteDeps {
   int64_t max_clip_frames = 512;                 // GET .../clip; same limit as chat requests
   boost::asio::any_io_executor media_executor;   // where clips are decoded and encoded
   WebRtcApiConfig webrtc;                        // ice_servers and WHIP publish URLs
+  const jobs::JobRunner* jobs = nullptr;         // the stream object's `job` (null: none)
 };
 
 void add_stream_routes(Router& router, const StreamRouteDeps& deps);

@@ -1,6 +1,7 @@
 #include "api/stream_socket.hpp"
 
 #include <memory>
+#include <utility>
 
 #include "api/ws_handle.hpp"
 #include "api/ws_route.hpp"
@@ -18,8 +19,8 @@ std::string stream_end_close_reason(const SourceEvent& e) {
 
 namespace {
 
-WsHandler stream_socket(StreamManager* streams) {
-  return [streams](WsOpen& open) {
+WsHandler stream_socket(StreamManager* streams, jobs::ResultsHub* results) {
+  return [streams, results](WsOpen& open) {
     const std::string id = open.param("id");
     WsHandle session = open.session;
     auto sub = streams->subscribe_events(open.owner, id, [session](const SourceEvent& e) {
@@ -30,18 +31,26 @@ WsHandler stream_socket(StreamManager* streams) {
       session.close(ws_close::policy_violation, "stream not found: " + id);
       return;
     }
-    // The subscription lives as long as the session: on_close runs exactly once and drops it.
-    auto held = std::make_shared<Subscription>(std::move(*sub));
-    open.on_close = [held](const WsClose&) { held->reset(); };
+    // Results after the key check; the payload is shared by every reader, never copied.
+    Subscription result_sub;
+    if (results)
+      result_sub = results->subscribe(id, [session](const jobs::ResultPayload& p) { session.send(p); });
+    // The subscriptions live as long as the session: on_close runs exactly once and drops them.
+    auto held = std::make_shared<std::pair<Subscription, Subscription>>(std::move(*sub),
+                                                                        std::move(result_sub));
+    open.on_close = [held](const WsClose&) {
+      held->second.reset();
+      held->first.reset();
+    };
     open.on_message = [](std::string, bool) {};  // nothing to say to us (yet): ignored
   };
 }
 
 }  // namespace
 
-void add_stream_socket_routes(Router& router, StreamManager* streams) {
-  router.add_websocket("/v1/ws/streams/{id}", stream_socket(streams));
-  router.add_websocket("/v0.2/ws/streams/{id}", stream_socket(streams),
+void add_stream_socket_routes(Router& router, StreamManager* streams, jobs::ResultsHub* results) {
+  router.add_websocket("/v1/ws/streams/{id}", stream_socket(streams, results));
+  router.add_websocket("/v0.2/ws/streams/{id}", stream_socket(streams, results),
                        WsRouteOptions{.first_message_auth = true});
 }
 

@@ -70,6 +70,12 @@ const Setting<ChatSettings> kChat[] = {
     {"max_remote_video_frames", &ChatSettings::max_remote_video_frames, 1, 10'000},
 };
 
+const Setting<JobsSettings> kJobs[] = {
+    {"max_concurrent_runs", &JobsSettings::max_concurrent_runs, 1, 100'000},
+    {"run_timeout_ms", &JobsSettings::run_timeout_ms, 1, kMaxI64},
+    {"min_gap_ms", &JobsSettings::min_gap_ms, 0, 3'600'000},
+};
+
 const Setting<FetchSettings> kFetch[] = {
     {"allow_private", &FetchSettings::allow_private},
     {"allow_cidrs", &FetchSettings::allow_cidrs},
@@ -198,6 +204,7 @@ const Setting<AppConfig> kTop[] = {
     {"streams", &read_section<&AppConfig::streams, kStreams>},
     {"ingest", &read_section<&AppConfig::ingest, kIngest>},
     {"chat", &read_section<&AppConfig::chat, kChat>},
+    {"jobs", &read_section<&AppConfig::jobs, kJobs>},
     {"fetch", &read_section<&AppConfig::fetch, kFetch>},
     {"websocket", &read_section<&AppConfig::websocket, kWebsocket>},
     {"outbound", &read_section<&AppConfig::outbound, kOutbound>},
@@ -301,6 +308,7 @@ std::vector<std::string> config_file_keys() {
   collect_keys("streams", std::span(kStreams), keys);
   collect_keys("ingest", std::span(kIngest), keys);
   collect_keys("chat", std::span(kChat), keys);
+  collect_keys("jobs", std::span(kJobs), keys);
   collect_keys("fetch", std::span(kFetch), keys);
   collect_keys("websocket", std::span(kWebsocket), keys);
   collect_keys("outbound", std::span(kOutbound), keys);

@@ -83,6 +83,13 @@ struct ChatSettings {
   int max_remote_video_frames = 32;
 };
 
+// Continuous inference (jobs/job_runner.hpp). A clip's frame cap and JPEG quality are chat's.
+struct JobsSettings {
+  int max_concurrent_runs = 64;     // runs going at once over all streams; a due run beyond: skipped
+  int64_t run_timeout_ms = 60'000;  // one run's model call
+  int64_t min_gap_ms = 100;         // clip delay_seconds 0 (back-to-back): runs at most this often
+};
+
 // Fetching http(s) media on a user's behalf (frames-mode backends given a video URL).
 struct FetchSettings {
   bool allow_private = false;             // loopback, private, link-local, CGNAT
@@ -104,6 +111,7 @@ struct AppConfig {
   StreamsSettings streams;
   IngestSettings ingest;
   ChatSettings chat;
+  JobsSettings jobs;
   FetchSettings fetch;
   api::WsSettings websocket;  // the api module's struct, embedded: one default per setting
   net::PoolSettings outbound;  // keep-alive pools of outbound HTTP (backends and fetches)

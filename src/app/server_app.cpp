@@ -19,6 +19,7 @@
 #include "api/api_pipeline.hpp"
 #include "api/chat_handlers.hpp"
 #include "api/http_server.hpp"
+#include "api/job_handlers.hpp"
 #include "api/ops_handlers.hpp"
 #include "api/overshoot_handlers.hpp"
 #include "api/stream_handlers.hpp"
@@ -30,6 +31,8 @@
 #include "core/redact.hpp"
 #include "backends/engine_loader.hpp"
 #include "backends/model_router.hpp"
+#include "jobs/job_runner.hpp"
+#include "jobs/stream_jobs.hpp"
 #include "media/ffmpeg_log.hpp"
 #include "refs/frame_renderer.hpp"
 #include "streams/stream_manager.hpp"
@@ -82,6 +85,16 @@ api::ServerLimits server_limits(const AppConfig& c) {
   l.idle_timeout_ms = c.limits.idle_timeout_ms;
   l.write_timeout_ms = c.limits.write_timeout_ms;
   return l;
+}
+
+jobs::JobSettings job_settings(const AppConfig& c) {
+  jobs::JobSettings j;
+  j.max_concurrent_runs = c.jobs.max_concurrent_runs;
+  j.run_timeout_ms = c.jobs.run_timeout_ms;
+  j.min_gap_ms = c.jobs.min_gap_ms;
+  j.max_frames = c.chat.max_frames_per_request;
+  j.jpeg_quality = c.chat.jpeg_quality;
+  return j;
 }
 
 std::string url_host(const std::string& host) {
@@ -170,14 +183,22 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   api::Router router;
   api::add_ops_routes(router, api::OpsRouteDeps{&metrics, &ready, config.metrics_token});
   MediaResolver media(streams, renderer);
-  api::add_stream_socket_routes(router, &streams);
+  // Continuous inference: runs publish to the hub, the stream sockets read from it. The
+  // runner's executor is the I/O context, made below (use_executor).
+  jobs::ResultsHub job_results;
+  jobs::JobRunner job_runner(job_settings(config),
+                             jobs::JobRunnerDeps{&streams, &media, &*models, &job_results, &metrics,
+                                                 &clock, {}, media_pool.get_executor()});
+  jobs::run_jobs_of_streams(streams, job_runner);
+  api::add_stream_socket_routes(router, &streams, &job_results);
+  api::add_job_routes(router, api::JobRouteDeps{&streams, &job_runner});
   const api::WebRtcApiConfig webrtc_api{config.webrtc.options.ice_servers,
                                         config.webrtc.whip_base_url};
   const api::StreamRouteDeps stream_deps{
       &streams, &media,
       api::StreamDefaults{config.streams.default_retention_seconds,
                           config.streams.default_ttl_seconds},
-      config.chat.max_frames_per_request, media_pool.get_executor(), webrtc_api};
+      config.chat.max_frames_per_request, media_pool.get_executor(), webrtc_api, &job_runner};
   api::add_stream_routes(router, stream_deps);
   api::add_whip_routes(router, api::WhipRouteDeps{&streams, webrtc_api, media_pool.get_executor()});
   api::ChatLimits chat_limits;
@@ -211,6 +232,7 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
                           ? config.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   asio::io_context ioc(threads);
+  job_runner.use_executor(ioc.get_executor());
   api::HttpServer server(ioc, server_limits(config), pipeline.handler(), clock);
   auto bound = server.listen(config.listen_host, config.listen_port);
   if (!bound.ok()) {
@@ -266,6 +288,7 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
     const std::chrono::milliseconds grace(config.shutdown_grace_ms);
     co_await (server.stop(grace) && pipeline.websockets().shutdown(grace));
     streams.stop_all();
+    job_runner.stop_all();
     stopping = true;
     ioc.stop();
   };
@@ -289,7 +312,10 @@ int run_server(const AppConfig& config, const std::optional<std::string>& genera
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
-  models->shutdown();  // the engine's workers post to ioc: stopped before it goes away
+  // Before the I/O context goes: no job may keep a timer of it, and the engine's workers post
+  // to it.
+  job_runner.stop_all();
+  models->shutdown();
   media_pool.join();
   log::info("app", "stopped");
   return exit_code.load();

@@ -160,6 +160,7 @@ Result<StreamStatus> StreamManager::create(const std::string& owner, const Strea
   }
   log::info("streams", "created " + id + " (" + std::string(source_type(options.source)) + ")");
   StreamStatus st = stream->status();
+  if (on_created_) on_created_(owner, st, options);
   st.answer = std::move(answer);
   return st;
 }

@@ -33,7 +33,7 @@ struct StreamOptions {
   int64_t retention_seconds = 600;
   bool lease = true;
   int64_t ttl_seconds = 300;
-  std::string processing_json;   // kept verbatim for continuous inference (later issues)
+  std::string processing_json;   // kept verbatim for continuous inference (jobs/)
   std::string inference_json;
 };
 
@@ -99,6 +99,13 @@ struct KeepaliveResult {
 
 class Stream;
 
+// Told about every stream create() made (any API surface, the demo stream), after it started,
+// on the creating thread, outside the manager's lock. The job runner starts continuous
+// inference from it (jobs/stream_jobs.hpp), so no create path can forget to.
+using StreamCreatedListener = std::function<void(const std::string& owner,
+                                                 const StreamStatus& status,
+                                                 const StreamOptions& options)>;
+
 class StreamManager final : public StreamLookup {
  public:
   // `sources` builds each stream's source (app/ wires ingest's default_source_factory; tests
@@ -140,6 +147,9 @@ class StreamManager final : public StreamLookup {
   Result<std::shared_ptr<const FrameStore>> store(const std::string& owner,
                                                    const std::string& id) const override;
 
+  // Set once at start-up, before any create() (not synchronised with it).
+  void set_created_listener(StreamCreatedListener listener) { on_created_ = std::move(listener); }
+
   // Expires leases, enforces the per-key pixel-rate budget on measured rates (a key over it
   // loses its newest streams, failed with end_reason quota_exceeded) and forgets long-ended
   // streams; the app calls it about once a second.
@@ -166,6 +176,7 @@ class StreamManager final : public StreamLookup {
   const Clock& clock_;
   std::shared_ptr<Registry> registry_;
   SourceReaper reaper_;
+  StreamCreatedListener on_created_;
 };
 
 }  // namespace sl

@@ -64,13 +64,16 @@ class RecordedRequest:
 class Exchange:
     """What became of one chat completion's answer."""
     stream: bool
+    started_at: float = field(default_factory=time.monotonic)  # request received (monotonic)
+    ended_at: Optional[float] = None                          # answer finished or abandoned
     chunks_sent: int = 0
     disconnected: bool = False
     completed: bool = False
     done: threading.Event = field(default_factory=threading.Event)
 
     def as_json(self):
-        return {"stream": self.stream, "chunks_sent": self.chunks_sent,
+        return {"stream": self.stream, "started_at": self.started_at, "ended_at": self.ended_at,
+                "chunks_sent": self.chunks_sent,
                 "disconnected": self.disconnected, "completed": self.completed,
                 "finished": self.done.is_set()}
 
@@ -374,6 +377,7 @@ def _make_handler(stub: StubUpstream):
                 exchange.disconnected = True
                 self.close_connection = True
             finally:
+                exchange.ended_at = time.monotonic()
                 exchange.done.set()
                 stub._notify()
 

@@ -7,6 +7,7 @@
 #include "api/ops_handlers.hpp"
 #include "api/overshoot_handlers.hpp"
 #include "api/chat_handlers.hpp"
+#include "api/job_handlers.hpp"
 #include "api/stream_handlers.hpp"
 #include "api/whip_handlers.hpp"
 
@@ -26,6 +27,7 @@ TEST(OpenApi, ParsesAndListsEveryRoutedPattern) {
   add_chat_routes(router, ChatRouteDeps{});
   add_whip_routes(router, WhipRouteDeps{});
   add_overshoot_routes(router, OvershootRouteDeps{});
+  add_job_routes(router, JobRouteDeps{});
   for (const auto& r : router.routes()) {
     SCOPED_TRACE(r.pattern);
     ASSERT_TRUE(paths.contains(r.pattern));

@@ -287,5 +287,22 @@ TEST(AppConfig, WebRtcSection) {
   }
 }
 
+TEST(AppConfig, JobsSection) {
+  AppConfig c;
+  EXPECT_EQ(c.jobs.max_concurrent_runs, 64);
+  ASSERT_TRUE(apply_config_json(
+                  R"({"jobs": {"max_concurrent_runs": 4, "run_timeout_ms": 500, "min_gap_ms": 0}})", c)
+                  .ok());
+  EXPECT_EQ(c.jobs.max_concurrent_runs, 4);
+  EXPECT_EQ(c.jobs.run_timeout_ms, 500);
+  EXPECT_EQ(c.jobs.min_gap_ms, 0);
+  Status bad = apply_config_json(R"({"jobs": {"max_concurrent_runs": 0}})", c);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().param, "jobs.max_concurrent_runs");
+  Status unknown = apply_config_json(R"({"jobs": {"queue": 1}})", c);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().param, "jobs.queue");
+}
+
 }  // namespace
 }  // namespace sl::app
