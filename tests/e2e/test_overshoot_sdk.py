@@ -4,18 +4,11 @@ http://127.0.0.1:PORT/v0.2: it starts a camera stream (create with the legacy of
 answer, keepalive, the /v0.2 socket with the {"api_key"} first message), receives results,
 updates the prompt and stops (it sends no DELETE: it closes its socket and peer connection, and
 the server ends the stream when the peer goes away).
-
-Results and the prompt update need continuous inference (the jobs module, issue 10). The test
-finds out whether this server has it (PATCH /v0.2/streams/{id}/config/prompt is routed) and then
-asserts them; without it, it asserts start and stop only and says so in its output. Set
-REQUIRE_RESULTS (or SIGHTLINE_E2E_REQUIRE_OVERSHOOT_RESULTS=1) to fail instead of skipping
-those assertions once the jobs work is merged.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 
@@ -27,9 +20,6 @@ from test_webrtc import NO_MEDIA_MS, webrtc_config
 from tools.stub_upstream import StubUpstream
 
 pytestmark = [pytest.mark.sources, pytest.mark.timeout(240)]
-
-# The marker the lead flips after merging the jobs branch (or set the environment variable).
-REQUIRE_RESULTS = os.environ.get("SIGHTLINE_E2E_REQUIRE_OVERSHOOT_RESULTS") == "1"
 
 W, H, FPS = 320, 240, 30
 MODEL = "stub-vision"
@@ -90,14 +80,6 @@ def sdk_page(tmp_path, page, srv, camera_file, request):
     b.stop()
 
 
-def continuous_inference_served(srv) -> bool:
-    """Whether this server runs jobs: the prompt route exists under /v0.2 (an unrouted path is a
-    404 "not_found"; a routed one answers anything else, here 404 stream_not_found)."""
-    r = srv.api(0).request("PATCH", "/v0.2/streams/s_0123456789abcdef01234567/config/prompt",
-                           json={"prompt": PROMPT})
-    return not (r.status_code == 404 and r.json().get("error") == "not_found")
-
-
 def wait_for(fn, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while True:
@@ -147,26 +129,19 @@ def test_unmodified_sdk_starts_streams_and_stops(srv, sdk_page, stub):
     state = sdk_page.evaluate("visionState()")
     assert state["active"] and state["errors"] == [], state
 
-    if continuous_inference_served(srv):
-        # Results on the socket the SDK opened, in Overshoot's shape.
-        wait_for(lambda: sdk_page.evaluate("visionState()")["results"] >= 1, 30, "result")
-        first = sdk_page.evaluate("sdkResults[0]")
-        check_result_shape(first, sid, PROMPT)
-        assert first["ok"] and first["result"] == '{"stove_on": false}', first
-        upd = sdk_page.call("updatePrompt", NEW_PROMPT)
-        assert upd.get("ok"), upd
-        seen = sdk_page.evaluate("sdkResults.length")
-        newer = wait_for(lambda: [r for r in sdk_page.evaluate(f"sdkResults.slice({seen})")
-                                  if r["prompt"] == NEW_PROMPT], 30, "result with the new prompt")
-        check_result_shape(newer[0], sid, NEW_PROMPT)
-        assert any(NEW_PROMPT in str(req.body) for req in stub.chat_requests()), \
-            "the stub never saw the new prompt"
-    elif REQUIRE_RESULTS:
-        pytest.fail("continuous inference is not served (PATCH /v0.2/streams/{id}/config/prompt "
-                    "is not routed) but REQUIRE_RESULTS is set")
-    else:
-        print("continuous inference not served by this build: results and prompt update "
-              "not checked (see the module docstring)")
+    # Results on the socket the SDK opened, in Overshoot's shape.
+    wait_for(lambda: sdk_page.evaluate("visionState()")["results"] >= 1, 30, "result")
+    first = sdk_page.evaluate("sdkResults[0]")
+    check_result_shape(first, sid, PROMPT)
+    assert first["ok"] and first["result"] == '{"stove_on": false}', first
+    upd = sdk_page.call("updatePrompt", NEW_PROMPT)
+    assert upd.get("ok"), upd
+    seen = sdk_page.evaluate("sdkResults.length")
+    newer = wait_for(lambda: [r for r in sdk_page.evaluate(f"sdkResults.slice({seen})")
+                              if r["prompt"] == NEW_PROMPT], 30, "result with the new prompt")
+    check_result_shape(newer[0], sid, NEW_PROMPT)
+    assert any(NEW_PROMPT in str(req.body) for req in stub.chat_requests()), \
+        "the stub never saw the new prompt"
 
     stopped = sdk_page.call("stopVision")
     assert stopped == {"active": False, "stream_id": None}, stopped
