@@ -121,9 +121,9 @@ int main(int argc, char** argv) {
   }
   const std::filesystem::path dir = argv[1];
   engine::ModelOptions mo;
-  mo.precision = engine::ModelOptions::Precision::bf16;
+  mo.precision = engine::ModelOptions::Precision::f32;  // bf16 is far slower on libtorch 1.13 here (docs/performance.md)
   mo.threads = 2;
-  int decode_tokens = 64;
+  int decode_tokens = 32;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--threads") mo.threads = std::atoi(value.c_str());
