@@ -54,7 +54,7 @@ class Bench:
             kwargs["attn_implementation"] = attn
         self.model = SmolVLMForConditionalGeneration.from_pretrained(str(folder), **kwargs).eval()
         params = inspect.signature(self.model.forward).parameters
-        self.cache_arg = "past_key_values" if "past_key_values" in params else "cache"
+        self.cache_arg = "cache" if "cache" in params else "past_key_values"
         self.keep_arg = "logits_to_keep" in params
 
     def first_token(self, messages: list, images=None, video=None) -> dict:
