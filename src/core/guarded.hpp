@@ -12,6 +12,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
@@ -54,20 +55,11 @@ inline boost::asio::awaitable<Status> guarded(boost::asio::awaitable<void> work,
   co_return Status();
 }
 
-inline boost::asio::awaitable<Status> guarded(boost::asio::awaitable<Status> work,
-                                              std::string_view component, std::string_view what) {
-  try {
-    co_return co_await std::move(work);
-  } catch (const boost::system::system_error& e) {
-    co_return guarded_detail::classify(e, component, what);
-  } catch (const std::exception& e) {
-    co_return guarded_detail::classify(e, component, what);
-  }
-}
-
-template <class T>
-boost::asio::awaitable<Result<T>> guarded(boost::asio::awaitable<Result<T>> work,
-                                          std::string_view component, std::string_view what) {
+// Work that returns its own error value (Status or Result<T>): that value passes through.
+template <class R>
+  requires std::is_constructible_v<R, Error>
+boost::asio::awaitable<R> guarded(boost::asio::awaitable<R> work, std::string_view component,
+                                  std::string_view what) {
   try {
     co_return co_await std::move(work);
   } catch (const boost::system::system_error& e) {

@@ -109,6 +109,13 @@ def prompt_of(req) -> str:
     return texts[-1]
 
 
+def finished_calls(stub, prompt: str) -> list[tuple[float, float]]:
+    """(start, end) of the stub's calls with this prompt, in order, once all have finished."""
+    stub.wait_for(lambda st: all(e.done.is_set() for e in st.exchanges), timeout=10)
+    return sorted((e.started_at, e.ended_at) for r, e in zip(stub.chat_requests(), stub.exchanges)
+                  if prompt_of(r) == prompt)
+
+
 def barcodes_of(req) -> list[int]:
     return [decode_image_url(p["image_url"]["url"], H).index
             for p in req.body["messages"][0]["content"] if p.get("type") == "image_url"]
@@ -263,10 +270,7 @@ def test_no_pile_up_when_the_upstream_is_slower_than_the_interval(srv, api, stub
     finally:
         ws.close()
     api.delete(f"/v1/streams/{sid}")
-    slow = stubs["slow"]
-    slow.wait_for(lambda st: all(e.done.is_set() for e in st.exchanges), timeout=10)
-    calls = sorted((e.started_at, e.ended_at) for r, e in zip(slow.chat_requests(), slow.exchanges)
-                   if prompt_of(r) == prompt)
+    calls = finished_calls(stubs["slow"], prompt)
     assert len(calls) >= 3
     # Never two calls of the stream at once: each starts after the previous one ended.
     for (_, end), (start, _) in zip(calls, calls[1:]):
@@ -410,10 +414,7 @@ def test_delay_zero_runs_back_to_back_without_skips(srv, api, stubs):
     job = api.wait_stream(s["id"], lambda st: st["job"]["runs"] >= 3, timeout=30)["job"]
     assert job["skips"] == 0 and job["period_ms"] == 0
     api.delete(f"/v1/streams/{s['id']}")
-    slow = stubs["slow"]
-    slow.wait_for(lambda st: all(e.done.is_set() for e in st.exchanges), timeout=10)
-    calls = sorted((e.started_at, e.ended_at) for r, e in zip(slow.chat_requests(), slow.exchanges)
-                   if prompt_of(r) == prompt)
+    calls = finished_calls(stubs["slow"], prompt)
     assert len(calls) >= 3
     for (_, end), (start, _) in zip(calls, calls[1:]):
         # The next call starts right after the previous one ended (render + a grid instant's
