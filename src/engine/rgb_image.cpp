@@ -36,7 +36,7 @@ class ChromaUpsampler {
  public:
   ChromaUpsampler(const std::uint8_t* plane, int stride, int width, int height, PixelLayout layout,
                   const std::array<std::uint8_t, 256>* levels)
-      : plane_(plane), stride_(stride), width_(width), height_(height), layout_(layout), levels_(levels) {
+      : plane_(plane), stride_(stride), width_(width), layout_(layout), levels_(levels) {
     cw_ = layout == PixelLayout::i444 ? width : (width + 1) / 2;
     ch_ = layout == PixelLayout::i420 ? (height + 1) / 2 : height;
     fancy_ = cw_ > 2;
@@ -90,7 +90,7 @@ class ChromaUpsampler {
   int level(std::uint8_t v) const { return levels_ ? (*levels_)[v] : v; }
 
   const std::uint8_t* plane_;
-  int stride_, width_, height_;
+  int stride_, width_;
   PixelLayout layout_;
   const std::array<std::uint8_t, 256>* levels_;
   int cw_ = 0, ch_ = 0;
