@@ -190,16 +190,12 @@ asio::awaitable<void> list_models(ChatRouteDeps d, Request&, ResponseWriter& w) 
   co_await w.send(json_response(200, out));
 }
 
-template <class Fn>
-Handler bound(const ChatRouteDeps& deps, Fn fn) {
-  return [deps, fn](Request& req, ResponseWriter& w) { return fn(deps, req, w); };
-}
 
 }  // namespace
 
 void add_chat_routes(Router& router, const ChatRouteDeps& deps) {
-  router.add(http::verb::post, "/v1/chat/completions", bound(deps, chat_completions));
-  router.add(http::verb::get, "/v1/models", bound(deps, list_models));
+  router.add(http::verb::post, "/v1/chat/completions", bind_route(deps, chat_completions));
+  router.add(http::verb::get, "/v1/models", bind_route(deps, list_models));
 }
 
 }  // namespace sl::api

@@ -60,19 +60,15 @@ asio::awaitable<void> healthz(Request&, ResponseWriter& w) {
   co_await w.send(json_response(200, o));
 }
 
-template <class Fn>
-Handler bound(const OvershootRouteDeps& deps, Fn fn) {
-  return [deps, fn](Request& req, ResponseWriter& w) { return fn(deps, req, w); };
-}
 
 }  // namespace
 
 void add_overshoot_routes(Router& router, const OvershootRouteDeps& deps) {
   using http::verb;
-  router.add(verb::post, "/v0.2/streams", bound(deps, create));
-  router.add(verb::post, "/v0.2/streams/{id}/keepalive", bound(deps, keepalive));
-  router.add(verb::delete_, "/v0.2/streams/{id}", bound(deps, remove));
-  router.add(verb::get, "/v0.2/models", bound(deps, models));
+  router.add(verb::post, "/v0.2/streams", bind_route(deps, create));
+  router.add(verb::post, "/v0.2/streams/{id}/keepalive", bind_route(deps, keepalive));
+  router.add(verb::delete_, "/v0.2/streams/{id}", bind_route(deps, remove));
+  router.add(verb::get, "/v0.2/models", bind_route(deps, models));
   router.add(verb::get, "/v0.2/healthz", healthz, RouteOptions{.auth = false});
 }
 

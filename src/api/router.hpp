@@ -44,6 +44,13 @@ struct RouteMatch {
   std::vector<http::verb> allowed;             // method_not_allowed (and found): methods on it
 };
 
+// A route handler that calls fn(deps, req, writer): the deps (pointers and small values) are
+// copied into each coroutine frame, so nothing refers to this closure after the call.
+template <class Deps, class Fn>
+Handler bind_route(const Deps& deps, Fn fn) {
+  return [deps, fn](Request& req, ResponseWriter& w) { return fn(deps, req, w); };
+}
+
 class Router {
  public:
   void add(http::verb method, const std::string& pattern, Handler handler,

@@ -201,12 +201,6 @@ asio::awaitable<void> get_clip(StreamRouteDeps d, Request& req, ResponseWriter& 
   co_await w.send(std::move(res));
 }
 
-// Binds a handler coroutine to its dependencies; the deps are copied into each coroutine frame
-// so nothing refers to this closure after the call.
-template <class Fn>
-Handler bound(const StreamRouteDeps& deps, Fn fn) {
-  return [deps, fn](Request& req, ResponseWriter& w) { return fn(deps, req, w); };
-}
 
 }  // namespace
 
@@ -226,13 +220,13 @@ asio::awaitable<Result<StreamStatus>> create_stream_from_body(const StreamRouteD
 
 void add_stream_routes(Router& router, const StreamRouteDeps& deps) {
   using http::verb;
-  router.add(verb::post, "/v1/streams", bound(deps, create_stream));
-  router.add(verb::get, "/v1/streams", bound(deps, list_streams));
-  router.add(verb::get, "/v1/streams/{id}", bound(deps, get_stream));
-  router.add(verb::delete_, "/v1/streams/{id}", bound(deps, delete_stream));
-  router.add(verb::post, "/v1/streams/{id}/keepalive", bound(deps, keepalive_stream));
-  router.add(verb::get, "/v1/streams/{id}/frame", bound(deps, get_frame));
-  router.add(verb::get, "/v1/streams/{id}/clip", bound(deps, get_clip));
+  router.add(verb::post, "/v1/streams", bind_route(deps, create_stream));
+  router.add(verb::get, "/v1/streams", bind_route(deps, list_streams));
+  router.add(verb::get, "/v1/streams/{id}", bind_route(deps, get_stream));
+  router.add(verb::delete_, "/v1/streams/{id}", bind_route(deps, delete_stream));
+  router.add(verb::post, "/v1/streams/{id}/keepalive", bind_route(deps, keepalive_stream));
+  router.add(verb::get, "/v1/streams/{id}/frame", bind_route(deps, get_frame));
+  router.add(verb::get, "/v1/streams/{id}/clip", bind_route(deps, get_clip));
 }
 
 }  // namespace sl::api

@@ -82,18 +82,14 @@ asio::awaitable<void> whip_delete(WhipRouteDeps d, Request& req, ResponseWriter&
   co_await w.send(std::move(res));
 }
 
-template <class Fn>
-Handler bound(const WhipRouteDeps& deps, Fn fn) {
-  return [deps, fn](Request& req, ResponseWriter& w) { return fn(deps, req, w); };
-}
 
 }  // namespace
 
 void add_whip_routes(Router& router, const WhipRouteDeps& deps) {
   // The publish token, not an API key, authorizes these (checked in the handlers).
   const RouteOptions token_auth{.auth = false};
-  router.add(http::verb::post, "/v1/streams/{id}/whip", bound(deps, whip_publish), token_auth);
-  router.add(http::verb::delete_, "/v1/streams/{id}/whip/{session}", bound(deps, whip_delete),
+  router.add(http::verb::post, "/v1/streams/{id}/whip", bind_route(deps, whip_publish), token_auth);
+  router.add(http::verb::delete_, "/v1/streams/{id}/whip/{session}", bind_route(deps, whip_delete),
              token_auth);
 }
 
