@@ -3,8 +3,8 @@
 //   * one Boost.Beast request_parser<string_body> per request, with header_limit/body_limit set
 //     from the server's limits. run_session configures its parser inline (nothing to call), so
 //     this file repeats those two lines; the limits are the operator defaults, mapped to
-//     ServerLimits as server_app.cpp's server_limits() does (also not callable: it is in an
-//     anonymous namespace). Bytes are fed like Beast's read()/read_header() over a flat_buffer:
+//     ServerLimits as app/module_settings.cpp's server_limits() does (not linked here: that
+//     would pull all of sl_app into the fuzz build). Bytes are fed like Beast's read()/read_header() over a flat_buffer:
 //     put(), consume, need_more -> read more, EOF -> put_eof() (end_of_stream when nothing came),
 //     one request after another on the same buffer (keep-alive and pipelining) until an error or
 //     Connection: close;
@@ -53,7 +53,7 @@ namespace api = sl::api;
 
 constexpr int kMaxRequestsPerInput = 16;
 
-// server_app.cpp server_limits(), for the two fields the reader uses.
+// app/module_settings.cpp server_limits(), for the two fields the reader uses.
 api::ServerLimits server_limits(const sl::app::AppConfig& c) {
   api::ServerLimits l;
   l.max_body_bytes = static_cast<size_t>(c.limits.max_body_bytes);

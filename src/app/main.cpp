@@ -1,13 +1,35 @@
-// sightline entry point: parse the command line, assemble the configuration, run the server.
+// sightline entry point: parse the command line, assemble the configuration, build and run the
+// server (app/server.hpp), print the start-up block.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "app/app_config.hpp"
 #include "app/cli.hpp"
-#include "app/server_app.hpp"
+#include "app/server.hpp"
+
+namespace {
+
+// The start-up block: where to connect, the generated key (shown once), the demo stream.
+void print_start_up(const sl::app::AppConfig& config, const std::string& base,
+                    const std::optional<std::string>& generated_key) {
+  std::printf("sightline listening on %s\n", base.c_str());
+  if (generated_key) {
+    std::printf("No API key was configured, so one was generated for this run (shown once):\n");
+    std::printf("  API key: %s\n", generated_key->c_str());
+  }
+  if (config.demo) {
+    const std::string key = generated_key ? *generated_key : std::string("$KEY");
+    std::printf("Demo stream: curl -H \"Authorization: Bearer %s\" %s/v1/streams/demo/frame -o frame.jpg\n",
+                config.insecure_no_auth ? "anything" : key.c_str(), base.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error value, not a death
@@ -45,6 +67,11 @@ int main(int argc, char** argv) {
         config->log_level = level;
     }
   }
-  auto generated = sl::app::ensure_api_key(*config);
-  return sl::app::run_server(*config, generated);
+  const std::optional<std::string> generated = sl::app::ensure_api_key(*config);
+  auto server = sl::app::Server::build(*config);
+  if (!server.ok()) {
+    std::fprintf(stderr, "sightline: %s\n", server.error().message.c_str());
+    return server.error().exit_code;
+  }
+  return (*server)->run([&] { print_start_up(*config, (*server)->base_url(), generated); });
 }

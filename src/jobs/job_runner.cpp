@@ -115,8 +115,6 @@ JobRunner::JobRunner(JobSettings settings, JobRunnerDeps deps)
 
 JobRunner::~JobRunner() { stop_all(); }
 
-void JobRunner::use_executor(asio::any_io_executor io) { ctx_->deps.io = std::move(io); }
-
 void JobRunner::start(const std::string& owner, const std::string& stream_id, JobSpec spec) {
   auto job = std::make_shared<Job>(owner, stream_id, std::move(spec),
                                    asio::make_strand(ctx_->deps.io));

@@ -80,10 +80,6 @@ class JobRunner {
   JobRunner(const JobRunner&) = delete;
   JobRunner& operator=(const JobRunner&) = delete;
 
-  // The executor the jobs' coroutines run on, when it did not exist yet at construction (the
-  // app builds its I/O context after its routes). Call before the first start().
-  void use_executor(boost::asio::any_io_executor io);
-
   // Starts `spec` on the stream (replacing a job it had).
   void start(const std::string& owner, const std::string& stream_id, JobSpec spec);
   // Keeps `held` (the stream's event or frame subscription) until the job stops; dropped at
