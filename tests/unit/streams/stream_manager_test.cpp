@@ -42,10 +42,14 @@ bool wait_for(const std::function<bool()>& cond, int ms = 5000) {
   return cond();
 }
 
-TEST(StreamManager, CreateGetListDeleteWithOwnership) {
+// A manager with the real sources (test patterns, URLs) on a manual clock.
+struct StreamManagerOnManualClock : ::testing::Test {
   testing::ManualClock clock;
   Metrics metrics;
-  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
+  StreamManager mgr{small_config(), default_source_factory({}), clock, metrics};
+};
+
+TEST_F(StreamManagerOnManualClock, CreateGetListDeleteWithOwnership) {
   auto a = mgr.create("key-a", closed_port_source());
   ASSERT_TRUE(a.ok()) << a.error().message;
   // The source thread may already have failed its first attempt (port 1 refuses at once).
@@ -69,10 +73,7 @@ TEST(StreamManager, CreateGetListDeleteWithOwnership) {
   EXPECT_FALSE(mgr.status("key-a", a->id).ok());
 }
 
-TEST(StreamManager, EveryoneStreamIsVisibleToAllKeys) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
+TEST_F(StreamManagerOnManualClock, EveryoneStreamIsVisibleToAllKeys) {
   auto demo = mgr.create(kOwnerEveryone, tiny_pattern(), "demo");
   ASSERT_TRUE(demo.ok());
   EXPECT_EQ(demo->id, "demo");
@@ -81,10 +82,7 @@ TEST(StreamManager, EveryoneStreamIsVisibleToAllKeys) {
   EXPECT_FALSE(mgr.create("key-a", tiny_pattern(), "demo").ok());  // id taken
 }
 
-TEST(StreamManager, PerKeyLimitCountsLiveStreams) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
+TEST_F(StreamManagerOnManualClock, PerKeyLimitCountsLiveStreams) {
   auto s1 = mgr.create("k", closed_port_source());
   auto s2 = mgr.create("k", closed_port_source());
   ASSERT_TRUE(s1.ok() && s2.ok());
@@ -96,10 +94,7 @@ TEST(StreamManager, PerKeyLimitCountsLiveStreams) {
   EXPECT_TRUE(mgr.create("k", closed_port_source()).ok());
 }
 
-TEST(StreamManager, RejectsBadOptions) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
+TEST_F(StreamManagerOnManualClock, RejectsBadOptions) {
   auto o = closed_port_source();
   o.retention_seconds = 0;
   auto r = mgr.create("k", o);
@@ -118,10 +113,7 @@ TEST(StreamManager, RejectsBadOptions) {
   EXPECT_FALSE(mgr.create("k", closed_port_source(), "bad id!").ok());
 }
 
-TEST(StreamManager, LeaseExpiresUnlessKeptAliveThenLingersAndIsForgotten) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
+TEST_F(StreamManagerOnManualClock, LeaseExpiresUnlessKeptAliveThenLingersAndIsForgotten) {
   auto o = closed_port_source();
   o.ttl_seconds = 5;
   auto s = mgr.create("k", o);
@@ -145,10 +137,7 @@ TEST(StreamManager, LeaseExpiresUnlessKeptAliveThenLingersAndIsForgotten) {
   EXPECT_FALSE(mgr.status("k", s->id).ok());
 }
 
-TEST(StreamManager, KeepaliveWithoutLeaseIsInvalid) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  StreamManager mgr(small_config(), default_source_factory({}), clock, metrics);
+TEST_F(StreamManagerOnManualClock, KeepaliveWithoutLeaseIsInvalid) {
   auto o = closed_port_source();
   o.lease = false;
   auto s = mgr.create("k", o);
@@ -203,11 +192,15 @@ StreamOptions whip_options() {
   return o;
 }
 
-TEST(StreamManager, InjectedSourceFactoryAndLifecycleEvents) {
+// A manager whose sources are fakes the test drives (tests/fakes), on a manual clock.
+struct StreamManagerWithFakeSources : ::testing::Test {
   testing::ManualClock clock;
   Metrics metrics;
   testing::FakeSourceFactory fakes;
-  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+  StreamManager mgr{small_config(), fakes.factory(), clock, metrics};
+};
+
+TEST_F(StreamManagerWithFakeSources, InjectedSourceFactoryAndLifecycleEvents) {
   auto s = mgr.create("k", whip_options());
   ASSERT_TRUE(s.ok()) << s.error().message;
   ASSERT_EQ(fakes.made(), 1u);
@@ -229,11 +222,7 @@ TEST(StreamManager, InjectedSourceFactoryAndLifecycleEvents) {
   EXPECT_EQ(seen[1].end_reason, "deleted");
 }
 
-TEST(StreamManager, TheSourcesOwnEndIsTheOneFinalEvent) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  testing::FakeSourceFactory fakes;
-  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+TEST_F(StreamManagerWithFakeSources, TheSourcesOwnEndIsTheOneFinalEvent) {
   auto s = mgr.create("k", whip_options());
   ASSERT_TRUE(s.ok());
   EventLog log;
@@ -246,11 +235,7 @@ TEST(StreamManager, TheSourcesOwnEndIsTheOneFinalEvent) {
   EXPECT_EQ(seen[0].end_reason, "source_lost");
 }
 
-TEST(StreamManager, SubscribingToAnEndedStreamDeliversItsEndAtOnce) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  testing::FakeSourceFactory fakes;
-  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+TEST_F(StreamManagerWithFakeSources, SubscribingToAnEndedStreamDeliversItsEndAtOnce) {
   auto o = whip_options();
   o.lease = true;
   o.ttl_seconds = 1;
@@ -275,11 +260,7 @@ struct IndexRecorder final : FrameConsumer {
   }
 };
 
-TEST(StreamManager, FrameConsumersSeeIndexedFramesUntilUnsubscribed) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  testing::FakeSourceFactory fakes;
-  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+TEST_F(StreamManagerWithFakeSources, FrameConsumersSeeIndexedFramesUntilUnsubscribed) {
   auto s = mgr.create("k", whip_options());
   ASSERT_TRUE(s.ok());
   auto src = fakes.last();
@@ -298,11 +279,7 @@ TEST(StreamManager, FrameConsumersSeeIndexedFramesUntilUnsubscribed) {
   EXPECT_EQ(mgr.status("k", s->id)->last_frame_index, 2);
 }
 
-TEST(StreamManager, WebRtcCreateAnswersTheOfferOrCreatesNothing) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  testing::FakeSourceFactory fakes;
-  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+TEST_F(StreamManagerWithFakeSources, WebRtcCreateAnswersTheOfferOrCreatesNothing) {
   StreamOptions o;
   o.source = WebRtcSourceSpec{"v=0 offer"};
   auto s = mgr.create("k", o);
@@ -323,11 +300,7 @@ TEST(StreamManager, WebRtcCreateAnswersTheOfferOrCreatesNothing) {
   }));
 }
 
-TEST(StreamManager, WhipOffersAndSessionEndsReachTheSource) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  testing::FakeSourceFactory fakes;
-  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+TEST_F(StreamManagerWithFakeSources, WhipOffersAndSessionEndsReachTheSource) {
   auto s = mgr.create("k", whip_options());
   ASSERT_TRUE(s.ok());
   auto a = mgr.answer("k", s->id, "offer-1");
@@ -358,11 +331,7 @@ TEST(StreamManager, UnsupportedKindsAreRefusedByTheFactory) {
   EXPECT_TRUE(mgr.list("k").empty());
 }
 
-TEST(StreamManager, WhipPublishersAuthorizeWithTheStreamsPublishToken) {
-  testing::ManualClock clock;
-  Metrics metrics;
-  testing::FakeSourceFactory fakes;
-  StreamManager mgr(small_config(), fakes.factory(), clock, metrics);
+TEST_F(StreamManagerWithFakeSources, WhipPublishersAuthorizeWithTheStreamsPublishToken) {
   auto whip = mgr.create("k", whip_options());
   ASSERT_TRUE(whip.ok());
   const std::string token = whip->publish_token;
