@@ -22,6 +22,7 @@ APT_PACKAGES=(
   gstreamer1.0-nice libnice-dev gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0
   chromium fonts-liberation
   python3-venv curl ccache
+  wrk
   libtorch-dev libopenblas0-pthread
 )
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Chat Completions overhead benchmark (see bench.py's docstring and docs/performance.md).
-# Loopback only; about three minutes. Needs wrk (Debian: apt-get install wrk) and a built
+# Loopback only; about three minutes. Needs wrk (scripts/setup.sh installs it) and a built
 # sightline (SIGHTLINE_BIN, default build/sightline). LiteLLM's proxy goes into its own venv,
 # bench/.venv-litellm, made on first use from PyPI; set BENCH_SKIP_LITELLM=1 to leave it out.
 #
