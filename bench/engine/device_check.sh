@@ -15,7 +15,8 @@
 # and logs to $OUT/results.tgz. Exit status: 0 when every step that ran passed.
 #   bench/engine/device_check.sh
 # Env: BUNDLE (.devbundle), PYTHON (python3), DEVICE (cuda), PRECISIONS ("bf16 f32"), THREADS
-# (8), DECODE_TOKENS (128), CKPT (made in /tmp when unset), BUDGET_S (420), OUT (/tmp/device-check).
+# (8), DECODE_TOKENS (128), CKPT (made in /tmp when unset), BUDGET_S (420), BENCH_TIMEOUT_S (200,
+# per precision), TORCH_LIB (PYTHON's torch/lib), OUT (/tmp/device-check).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -61,6 +62,12 @@ export LD_LIBRARY_PATH=$torch_lib:$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PAT
 # Python packages the machine lacks (num2words, which transformers' SmolVLM processor needs).
 [[ -d $bundle/py ]] && export PYTHONPATH=$bundle/py${PYTHONPATH:+:$PYTHONPATH}
 cat "$bundle/BUILD_INFO" || true
+chmod +x "$bundle/engine_torch_test" "$bundle/engine_bench"  # in case the copy lost the mode
+# The binaries call libtorch's C++ API: built against one version, run with another they may not
+# even start.
+built=$(grep -o "__version__ = '[^']*'" "$bundle/BUILD_INFO" | cut -d"'" -f2)
+[[ -f $torch_lib/../version.py ]] && running=$(grep -o "__version__ = '[^']*'" "$torch_lib/../version.py" | cut -d"'" -f2)
+[[ ${built:-?} == "${running:-?}" ]] || echo "WARNING: built against libtorch ${built:-?}, running with ${running:-?}"
 ldd "$bundle/engine_torch_test" "$bundle/engine_bench" | grep -E "not found|torch|c10|boost" || true
 export SIGHTLINE_ENGINE_FIXTURES=$root/tests/fixtures/engine
 
@@ -78,7 +85,7 @@ fi
 
 for precision in $precisions; do
   OUT=$work/bench-$precision ENGINE_BENCH=$bundle/engine_bench PYTHON=$py \
-    step "bench $precision on $device" 200 "$here/run.sh" "$ckpt" "$threads" "$precision" "$device"
+    step "bench $precision on $device" "${BENCH_TIMEOUT_S:-200}" bash "$here/run.sh" "$ckpt" "$threads" "$precision" "$device"
 done
 
 step "parity on cpu" 90 "$bundle/engine_torch_test" --gtest_color=no --gtest_brief=1

@@ -69,7 +69,9 @@ class Bench:
             frames, step = video
             n = len(frames)
             meta = VideoMetadata(total_num_frames=n, fps=1.0 / step, duration=n * step, frames_indices=list(range(n)))
-            inputs = self.processor(text=[text], videos=[np.stack(frames)], video_metadata=[meta],
+            # One sample holding one video: transformers 5.17 counts the videos of each sample
+            # (a bare [video] reads as one sample of n videos), 5.24 takes either form.
+            inputs = self.processor(text=[text], videos=[[np.stack(frames)]], video_metadata=[meta],
                                     do_sample_frames=False, return_tensors="pt")
         inputs = inputs.to(self.device)
         if "pixel_values" in inputs:
