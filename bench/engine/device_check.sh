@@ -14,14 +14,16 @@
 # the next one runs. The whole log goes to $OUT/device_check.log (and stdout), the JSON lines
 # and logs to $OUT/results.tgz. Exit status: 0 when every step that ran passed.
 #   bench/engine/device_check.sh
-# Env: BUNDLE (.devbundle), PYTHON (python3), DEVICE (cuda), PRECISIONS ("bf16 f32"), THREADS
-# (8), DECODE_TOKENS (128), CKPT (made in /tmp when unset), BUDGET_S (420), BENCH_TIMEOUT_S (200,
-# per precision), TORCH_LIB (PYTHON's torch/lib), OUT (/tmp/device-check).
+# Env: BUNDLE (.devbundle), PYTHON (/opt/torch/.venv/bin/python3 if there, else python3), DEVICE
+# (cuda), PRECISIONS ("bf16 f32"), THREADS (8), DECODE_TOKENS (128), CKPT (made in /tmp when
+# unset), BUDGET_S (420), BENCH_TIMEOUT_S (200, per precision), TORCH_LIB (PYTHON's torch/lib),
+# OUT (/tmp/device-check).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bundle=${BUNDLE:-$root/.devbundle}
 py=${PYTHON:-python3}
+[[ -z ${PYTHON:-} && -x /opt/torch/.venv/bin/python3 ]] && py=/opt/torch/.venv/bin/python3  # the GPU image's torch
 device=${DEVICE:-cuda}
 precisions=${PRECISIONS:-bf16 f32}
 threads=${THREADS:-8}
