@@ -32,6 +32,7 @@ out=${OUT:-/tmp/device-check}
 work=$(mktemp -d /tmp/device-check.XXXXXX)
 mkdir -p "$out"
 exec > >(tee "$out/device_check.log") 2>&1
+tee_pid=$!
 export PYTHONUNBUFFERED=1 DECODE_TOKENS=${DECODE_TOKENS:-128}
 failed=()
 
@@ -99,4 +100,8 @@ done
 cp "$out/device_check.log" "$work/" 2>/dev/null
 tar -C "$work" -czf "$out/results.tgz" . || true
 echo "=== done in ${SECONDS}s; failed: ${failed[*]:-none}"
-((${#failed[@]} == 0))
+status=0
+((${#failed[@]} == 0)) || status=1
+exec >&- 2>&-
+wait "$tee_pid" 2>/dev/null  # the log complete before the caller collects it
+exit $status
