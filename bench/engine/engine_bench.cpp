@@ -9,9 +9,12 @@
 //   - window_cold / window_moved: a "5 s window" of 10 stream frames 0.5 s apart asked cold, then
 //     the window moved by one frame (oldest dropped, one new) and asked again: 9 of 10 frames come
 //     from the vision cache;
-//   - peak RSS (VmHWM) against the weights' size on disk.
+//   - peak RSS (VmHWM) against the weights' size on disk (on a GPU the weights are in device
+//     memory, which this does not see).
+// Every case ends with logits copied to the host, so GPU timings include the device's work.
 // Prints one JSON object per line. Not a test: nothing fails on a figure.
 //   build/engine_bench CHECKPOINT_DIR [--threads N] [--precision bf16|f32] [--decode-tokens N]
+//                      [--device cpu|cuda|cuda:N]
 
 #include <chrono>
 #include <cstdio>
@@ -116,7 +119,9 @@ json::object case_row(const char* name, const Prefilled& p) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s CHECKPOINT_DIR [--threads N] [--precision bf16|f32] [--decode-tokens N]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s CHECKPOINT_DIR [--threads N] [--precision bf16|f32] [--decode-tokens N] [--device D]\n",
+                 argv[0]);
     return 2;
   }
   const std::filesystem::path dir = argv[1];
@@ -129,6 +134,7 @@ int main(int argc, char** argv) {
     if (flag == "--threads") mo.threads = std::atoi(value.c_str());
     else if (flag == "--precision") mo.precision = value == "f32" ? engine::ModelOptions::Precision::f32 : engine::ModelOptions::Precision::bf16;
     else if (flag == "--decode-tokens") decode_tokens = std::atoi(value.c_str());
+    else if (flag == "--device") mo.device = value;
     else return std::fprintf(stderr, "unknown flag %s\n", flag.c_str()), 2;
   }
   std::uintmax_t weights = 0;
@@ -145,7 +151,7 @@ int main(int argc, char** argv) {
   if (!created.ok()) fail("engine", created.error());
   const engine::Engine& eng = **created;
   emit({{"engine", "sightline"}, {"case", "load"}, {"load_s", seconds_since(t_load)},
-        {"threads", mo.threads}, {"precision", mo.precision == engine::ModelOptions::Precision::bf16 ? "bf16" : "f32"},
+        {"threads", mo.threads}, {"device", mo.device}, {"precision", mo.precision == engine::ModelOptions::Precision::bf16 ? "bf16" : "f32"},
         {"weights_bytes", weights}, {"rss_kib", status_kib("VmRSS")}});
 
   {  // warm-up: one small frame, uncached, so lazy library setup is not timed below

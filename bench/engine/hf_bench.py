@@ -3,12 +3,14 @@
 measures the engine (same synthetic pictures, prompts, cases and JSON lines; see that file).
 
 PyTorch eager (no torch.compile), the model's default attention implementation unless --attn,
-torch.set_num_threads(--threads). Time to first token covers the chat template, the processor,
+torch.set_num_threads(--threads), on --device (cpu, or cuda: the processor stays on the CPU, its
+output is moved to the device). Time to first token covers the chat template, the processor,
 the forward pass over the prompt and the argmax; decode is a greedy loop over the KV cache with
-the end of turn ignored (what model.generate does, minus its logits processors). transformers
-has no vision cache, so the moved window costs what the cold one does: it is measured anyway.
+the end of turn ignored (what model.generate does, minus its logits processors), synchronised with
+the device before the clock stops. transformers has no vision cache, so the moved window costs
+what the cold one does: it is measured anyway.
 
-Usage: hf_bench.py CHECKPOINT_DIR [--threads N] [--dtype bf16|f32] [--decode-tokens N]
+Usage: hf_bench.py CHECKPOINT_DIR [--threads N] [--dtype bf16|f32] [--decode-tokens N] [--device cpu|cuda]
 Needs the reference venv (tools/reference/requirements.txt, torch and torchvision).
 """
 from __future__ import annotations
@@ -47,12 +49,13 @@ def user_message(media: str, question: str) -> list:
 
 
 class Bench:
-    def __init__(self, folder: Path, dtype: torch.dtype, attn: str | None):
+    def __init__(self, folder: Path, dtype: torch.dtype, attn: str | None, device: str):
+        self.device = torch.device(device)
         self.processor = AutoProcessor.from_pretrained(str(folder))
         kwargs = {"dtype": dtype}
         if attn:
             kwargs["attn_implementation"] = attn
-        self.model = SmolVLMForConditionalGeneration.from_pretrained(str(folder), **kwargs).eval()
+        self.model = SmolVLMForConditionalGeneration.from_pretrained(str(folder), **kwargs).eval().to(self.device)
         params = inspect.signature(self.model.forward).parameters
         self.cache_arg = "cache" if "cache" in params else "past_key_values"
         self.keep_arg = "logits_to_keep" in params
@@ -66,8 +69,11 @@ class Bench:
             frames, step = video
             n = len(frames)
             meta = VideoMetadata(total_num_frames=n, fps=1.0 / step, duration=n * step, frames_indices=list(range(n)))
-            inputs = self.processor(text=[text], videos=[np.stack(frames)], video_metadata=[meta],
+            # One sample holding one video: transformers 5.17 counts the videos of each sample
+            # (a bare [video] reads as one sample of n videos), 5.24 takes either form.
+            inputs = self.processor(text=[text], videos=[[np.stack(frames)]], video_metadata=[meta],
                                     do_sample_frames=False, return_tensors="pt")
+        inputs = inputs.to(self.device)
         if "pixel_values" in inputs:
             inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
         extra = {"logits_to_keep": 1} if self.keep_arg else {}
@@ -80,7 +86,7 @@ class Bench:
 
     def decode(self, state: dict, tokens: int) -> float:
         cache, mask = state["cache"], state["mask"]
-        nxt = torch.tensor([[state["token"]]])
+        nxt = torch.tensor([[state["token"]]], device=self.device)
         t0 = time.perf_counter()
         with torch.no_grad():
             for _ in range(tokens):
@@ -88,7 +94,12 @@ class Bench:
                 out = self.model(input_ids=nxt, attention_mask=mask, use_cache=True, **{self.cache_arg: cache})
                 cache = out.past_key_values
                 nxt = torch.argmax(out.logits[0, -1]).view(1, 1)
+        self.sync()
         return time.perf_counter() - t0
+
+    def sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
 
 
 def main() -> int:
@@ -98,15 +109,17 @@ def main() -> int:
     ap.add_argument("--dtype", choices=("bf16", "f32"), default="f32")
     ap.add_argument("--decode-tokens", type=int, default=32)
     ap.add_argument("--attn", default=None, help="attn_implementation (default: the model's default)")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     weights = sum(p.stat().st_size for p in args.checkpoint.glob("*.safetensors"))
 
     t0 = time.perf_counter()
-    b = Bench(args.checkpoint, torch.bfloat16 if args.dtype == "bf16" else torch.float32, args.attn)
+    b = Bench(args.checkpoint, torch.bfloat16 if args.dtype == "bf16" else torch.float32, args.attn, args.device)
+    b.sync()
     emit({"case": "load", "load_s": time.perf_counter() - t0, "threads": torch.get_num_threads(),
           "precision": args.dtype, "attn": b.model.config._attn_implementation, "weights_bytes": weights,
-          "torch": torch.__version__})
+          "device": str(b.device), "torch": torch.__version__})
 
     b.first_token(user_message("video", "Warm up."), video=([picture(640, 360, 1000)], 1.0))
 
@@ -130,8 +143,11 @@ def main() -> int:
           "ratio_to_cold": moved["ttft_s"] / cold["ttft_s"]})
 
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    emit({"case": "memory", "peak_rss_kib": peak_kib, "weights_bytes": weights,
-          "peak_over_weights": peak_kib * 1024 / weights})
+    memory = {"case": "memory", "peak_rss_kib": peak_kib, "weights_bytes": weights,
+              "peak_over_weights": peak_kib * 1024 / weights}
+    if b.device.type == "cuda":
+        memory["cuda_peak_allocated_bytes"] = torch.cuda.max_memory_allocated(b.device)
+    emit(memory)
     return 0
 
 

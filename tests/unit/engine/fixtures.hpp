@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,7 +11,12 @@
 
 namespace sl::engine::testing {
 
-inline std::filesystem::path fixture_dir() { return SL_ENGINE_FIXTURES; }
+// The folder compiled in, unless SIGHTLINE_ENGINE_FIXTURES names another: a test binary built in
+// one checkout and run from another (bench/engine/device_check.sh on a GPU machine).
+inline std::filesystem::path fixture_dir() {
+  const char* dir = std::getenv("SIGHTLINE_ENGINE_FIXTURES");
+  return dir && *dir ? std::filesystem::path(dir) : std::filesystem::path(SL_ENGINE_FIXTURES);
+}
 
 inline std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

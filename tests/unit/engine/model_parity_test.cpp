@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "engine/engine.hpp"
 #include "engine/fixtures.hpp"
@@ -27,6 +28,16 @@ const json::value& model_reference() {
   return v;
 }
 
+// The device the models run on: cpu, or the one SIGHTLINE_TEST_DEVICE names (cuda, cuda:1) to
+// check a CUDA-enabled libtorch on a GPU machine (bench/engine/device_check.sh). A device this
+// libtorch lacks fails the tests rather than skipping them.
+ModelOptions on_test_device() {
+  ModelOptions options;
+  const char* device = std::getenv("SIGHTLINE_TEST_DEVICE");
+  if (device && *device) options.device = device;
+  return options;
+}
+
 struct Loaded {
   std::shared_ptr<const Checkpoint> checkpoint;
   std::shared_ptr<const VlmModel> model;
@@ -36,7 +47,7 @@ Loaded load(const std::string& folder, ModelOptions::Precision precision) {
   auto ckpt = load_checkpoint(fixture_dir() / folder);
   EXPECT_TRUE(ckpt.ok()) << ckpt.error().message;
   auto shared = std::make_shared<const Checkpoint>(std::move(*ckpt));
-  ModelOptions options;
+  ModelOptions options = on_test_device();
   options.precision = precision;
   options.threads = 1;
   auto model = load_model(shared, options);
@@ -173,7 +184,7 @@ TEST(ModelForward, RefusesMismatchedImageRowsAndOverlongInput) {
   auto ckpt = load_checkpoint(testing::fixture_dir() / "tiny_f32");
   ASSERT_TRUE(ckpt.ok());
   auto shared = std::make_shared<const Checkpoint>(std::move(*ckpt));
-  auto model = load_model(shared, {});
+  auto model = load_model(shared, on_test_device());
   ASSERT_TRUE(model.ok());
   const int image = (*model)->info().image_token_id;
   auto seq = (*model)->new_sequence();
@@ -196,7 +207,7 @@ TEST(ModelForward, AGeneratedImageTokenIsEmbeddedAsText) {
   // after the prompt), so a decode step of that one token must not fail.
   auto ckpt = load_checkpoint(testing::fixture_dir() / "tiny_f32");
   ASSERT_TRUE(ckpt.ok());
-  auto model = load_model(std::make_shared<const Checkpoint>(std::move(*ckpt)), {});
+  auto model = load_model(std::make_shared<const Checkpoint>(std::move(*ckpt)), on_test_device());
   ASSERT_TRUE(model.ok());
   auto seq = (*model)->new_sequence();
   const std::vector<int> prompt{1, 5, 9};
