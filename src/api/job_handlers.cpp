@@ -28,8 +28,7 @@ Result<json::object> update_prompt(const JobRouteDeps& d, const std::string& own
     return make_error(ErrorCode::invalid_request, "'prompt' is required and must be a string.",
                       "prompt");
   std::string prompt(p->get_string());
-  if (prompt.find_first_not_of(" \t\r\n") == std::string::npos)
-    return make_error(ErrorCode::invalid_value, "'prompt' must not be empty.", "prompt");
+  if (Status s = jobs::check_prompt(prompt, d.jobs->limits(), "prompt"); !s.ok()) return s.error();
   if (!valid_stream_id(id))
     return make_error(ErrorCode::stream_not_found, "No stream with id '" + id + "'.");
   auto status = d.streams->status(owner, id);

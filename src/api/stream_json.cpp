@@ -198,7 +198,7 @@ Result<StreamOptions> parse_create_stream(const json::object& body,
     (k == 0 ? opt.processing_json : opt.inference_json) = json_text(f->value());
   }
   // Checked at creation, so a bad job is a clear 422 now rather than a silent stream later.
-  if (auto job = jobs::parse_job_spec(job_parts[0], job_parts[1]); !job.ok()) return job.error();
+  if (auto job = jobs::parse_job_spec(job_parts[0], job_parts[1], defaults.job_limits); !job.ok()) return job.error();
   return opt;
 }
 

@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/status.hpp"
+#include "jobs/job_spec.hpp"
 #include "streams/stream_manager.hpp"
 
 namespace sl::api {
@@ -17,6 +18,7 @@ namespace sl::api {
 struct StreamDefaults {
   int64_t retention_seconds = 600;
   int64_t ttl_seconds = 300;
+  jobs::JobLimits job_limits;  // a job in the create body is checked against them
 };
 
 Result<StreamOptions> parse_create_stream(const boost::json::object& body,

@@ -74,6 +74,7 @@ const Setting<JobsSettings> kJobs[] = {
     {"max_concurrent_runs", &JobsSettings::max_concurrent_runs, 1, 100'000},
     {"run_timeout_ms", &JobsSettings::run_timeout_ms, 1, kMaxI64},
     {"min_gap_ms", &JobsSettings::min_gap_ms, 0, 3'600'000},
+    {"max_prompt_bytes", &JobsSettings::max_prompt_bytes, 1, 16 << 20},
 };
 
 const Setting<FetchSettings> kFetch[] = {

@@ -88,6 +88,7 @@ struct JobsSettings {
   int max_concurrent_runs = 64;     // runs going at once over all streams; a due run beyond: skipped
   int64_t run_timeout_ms = 60'000;  // one run's model call
   int64_t min_gap_ms = 100;         // clip delay_seconds 0 (back-to-back): runs at most this often
+  int64_t max_prompt_bytes = 32768; // inference.prompt (create and PATCH); it goes to the model every run
 };
 
 // Fetching http(s) media on a user's behalf (frames-mode backends given a video URL).

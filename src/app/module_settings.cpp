@@ -56,7 +56,8 @@ jobs::JobSettings job_settings(const AppConfig& c) {
   j.max_concurrent_runs = c.jobs.max_concurrent_runs;
   j.run_timeout_ms = c.jobs.run_timeout_ms;
   j.min_gap_ms = c.jobs.min_gap_ms;
-  j.max_frames = c.chat.max_frames_per_request;
+  j.limits.max_frames = c.chat.max_frames_per_request;
+  j.limits.max_prompt_bytes = static_cast<size_t>(c.jobs.max_prompt_bytes);
   j.jpeg_quality = c.chat.jpeg_quality;
   return j;
 }

@@ -167,7 +167,7 @@ asio::awaitable<bool> run_job_once(std::shared_ptr<JobRunner::Context> ctx,
   if (!ref.ok()) {
     r.error = ref.error().message;
   } else if (auto located = d.media->locate(*ref, job->owner, now_wall, "media_url",
-                                            spec.mode == JobMode::clip ? ctx->settings.max_frames
+                                            spec.mode == JobMode::clip ? ctx->settings.limits.max_frames
                                                                        : -1);
              !located.ok()) {
     r.error = located.error().message;

@@ -115,6 +115,8 @@ JobRunner::JobRunner(JobSettings settings, JobRunnerDeps deps)
 
 JobRunner::~JobRunner() { stop_all(); }
 
+const JobLimits& JobRunner::limits() const { return ctx_->settings.limits; }
+
 void JobRunner::start(const std::string& owner, const std::string& stream_id, JobSpec spec) {
   auto job = std::make_shared<Job>(owner, stream_id, std::move(spec),
                                    asio::make_strand(ctx_->deps.io));

@@ -46,7 +46,7 @@ struct JobSettings {
   int max_concurrent_runs = 64;     // runs going at once over all streams; beyond: skipped
   int64_t run_timeout_ms = 60'000;  // one backend call; past it the run fails (ok:false)
   int64_t min_gap_ms = 100;         // clip delay_seconds 0: back-to-back, at most this often
-  int64_t max_frames = 512;         // frames one clip may select (chat.max_frames_per_request)
+  JobLimits limits;                 // checked at creation (parse_job_spec) and again per run
   int jpeg_quality = 85;            // as chat (chat.jpeg_quality), so renditions are shared
 };
 
@@ -93,6 +93,9 @@ class JobRunner {
   // Ends the job: no new run starts; a run in flight finishes but publishes nothing.
   void stop(const std::string& stream_id);
   void stop_all();
+
+  // The operator's limits on a job (the same the API checks at creation).
+  const JobLimits& limits() const;
 
   // The prompt of the next runs. not_found when `owner` has no job on `stream_id`.
   Result<JobStats> set_prompt(const std::string& owner, const std::string& stream_id,

@@ -138,8 +138,24 @@ Status read_inference(const json::object& i, JobSpec& spec) {
 
 const char* to_string(JobMode mode) { return mode == JobMode::clip ? "clip" : "frame"; }
 
+int64_t clip_frames(const JobSpec& spec) {
+  return (static_cast<int64_t>(spec.target_fps) * spec.clip_length_ms + 999) / 1000;
+}
+
+Status check_prompt(const std::string& prompt, const JobLimits& limits, const std::string& param) {
+  if (prompt.find_first_not_of(" \t\r\n") == std::string::npos)
+    return make_error(ErrorCode::invalid_value,
+                      "'" + param + "' is required for continuous inference and must not be empty.", param);
+  if (prompt.size() > limits.max_prompt_bytes)
+    return make_error(ErrorCode::invalid_value,
+                      "'" + param + "' is " + std::to_string(prompt.size()) + " bytes; at most " +
+                          std::to_string(limits.max_prompt_bytes) + " (jobs.max_prompt_bytes).",
+                      param);
+  return Status();
+}
+
 Result<std::optional<JobSpec>> parse_job_spec(const json::object* processing,
-                                              const json::object* inference) {
+                                              const json::object* inference, const JobLimits& limits) {
   if (!processing && !inference) return std::optional<JobSpec>();
   JobSpec spec;
   if (processing) {
@@ -148,11 +164,12 @@ Result<std::optional<JobSpec>> parse_job_spec(const json::object* processing,
   if (inference) {
     if (Status s = read_inference(*inference, spec); !s.ok()) return s.error();
   }
-  if (spec.prompt.empty())
-    return make_error(ErrorCode::invalid_value,
-                      "'inference.prompt' is required for continuous inference and must not be "
-                      "empty.",
-                      "inference.prompt");
+  if (Status s = check_prompt(spec.prompt, limits, "inference.prompt"); !s.ok()) return s.error();
+  if (spec.mode == JobMode::clip && clip_frames(spec) > limits.max_frames)
+    return out_of_range("processing.clip_length_seconds",
+                        "short enough that target_fps * clip_length_seconds selects at most " +
+                            std::to_string(limits.max_frames) + " frames (chat.max_frames_per_request; it selects " +
+                            std::to_string(clip_frames(spec)) + ")");
   return std::optional<JobSpec>(std::move(spec));
 }
 

@@ -26,7 +26,7 @@ void run_jobs_of_streams(StreamManager& streams, JobRunner& runner) {
     const auto processing = object_of(options.processing_json);
     const auto inference = object_of(options.inference_json);
     auto spec = parse_job_spec(processing ? &*processing : nullptr,
-                               inference ? &*inference : nullptr);
+                               inference ? &*inference : nullptr, runner.limits());
     if (!spec.ok()) {
       log::warn("jobs", status.id + ": job not started: " + spec.error().message);
       return;

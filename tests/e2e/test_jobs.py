@@ -259,6 +259,27 @@ def test_prompt_update_errors(srv, api):
                              json={"prompt": "x"}), 409, "conflict")
 
 
+def test_jobs_that_could_never_run_are_refused_at_creation(srv, api):
+    source = {"type": "test_pattern", "width": W, "height": H, "fps": FPS}
+    # 30 fps x 60 s selects 1800 frames per run, over chat.max_frames_per_request (512).
+    r = api.post("/v1/streams", json={"source": source,
+                                      "processing": {"target_fps": 30, "clip_length_seconds": 60},
+                                      "inference": {"prompt": "p", "model": "m-a"}})
+    assert_error(r, 422, "invalid_value", "processing.clip_length_seconds")
+    assert "512" in r.json()["error"]["message"]
+    # A prompt over jobs.max_prompt_bytes (32768) would go to the model on every run.
+    long_prompt = "x" * 40000
+    r = api.post("/v1/streams", json={"source": source, "inference": {"prompt": long_prompt, "model": "m-a"}})
+    assert_error(r, 422, "invalid_value", "inference.prompt")
+    r = api.post("/v1/streams", json={"source": source, "inference": {"prompt": "   ", "model": "m-a"}})
+    assert_error(r, 422, "invalid_value", "inference.prompt")
+    assert api.get("/v1/streams").json()["data"] == []  # nothing was created
+    s = create_job(api, {"mode": "frame", "interval_seconds": 1}, {"prompt": "p", "model": "m-a"})
+    assert_error(api.request("PATCH", f"/v1/streams/{s['id']}/config/prompt", json={"prompt": long_prompt}),
+                 422, "invalid_value", "prompt")
+    assert api.stream(s["id"])["job"]["prompt"] == "p"
+
+
 def test_no_pile_up_when_the_upstream_is_slower_than_the_interval(srv, api, stubs):
     prompt = "slow: describe"
     s = create_job(api, {"mode": "frame", "interval_seconds": 0.2},

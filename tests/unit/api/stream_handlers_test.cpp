@@ -35,7 +35,7 @@ struct StreamHandlersTest : ::testing::Test {
 
   void SetUp() override {
     Router r;
-    add_stream_routes(r, StreamRouteDeps{&streams, &media, StreamDefaults{120, 60}, 512, {}, {}});
+    add_stream_routes(r, StreamRouteDeps{&streams, &media, StreamDefaults{120, 60, {}}, 512, {}, {}});
     pipeline = std::make_unique<ApiPipeline>(std::move(r), KeyRing({"sk-a", "sk-b"}),
                                              CorsPolicy(), metrics, clock);
   }

@@ -48,7 +48,7 @@ TEST(CreateStreamBody, TestPatternDefaultsAndValues) {
 }
 
 TEST(CreateStreamBody, DefaultsFromOperator) {
-  auto r = parse(R"({"source":{"type":"test_pattern"}})", StreamDefaults{90, 45});
+  auto r = parse(R"({"source":{"type":"test_pattern"}})", StreamDefaults{90, 45, {}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->retention_seconds, 90);
   EXPECT_TRUE(r->lease);

@@ -9,11 +9,12 @@ namespace {
 
 namespace json = boost::json;
 
-Result<std::optional<JobSpec>> parse(const char* processing, const char* inference) {
+Result<std::optional<JobSpec>> parse(const char* processing, const char* inference,
+                                      const JobLimits& limits = {}) {
   static json::object p, i;
   p = processing ? json::parse(processing).as_object() : json::object();
   i = inference ? json::parse(inference).as_object() : json::object();
-  return parse_job_spec(processing ? &p : nullptr, inference ? &i : nullptr);
+  return parse_job_spec(processing ? &p : nullptr, inference ? &i : nullptr, limits);
 }
 
 void expect_refused(const char* processing, const char* inference, const std::string& param,
@@ -88,6 +89,42 @@ TEST(JobSpec, RangesAndTypesNameTheField) {
                  "inference.output_schema_json", ErrorCode::invalid_request);
   auto r = parse(R"({"target_fps":31})", p);
   EXPECT_NE(r.error().message.find("from 1 to 30"), std::string::npos) << r.error().message;
+}
+
+TEST(JobSpec, BlankPromptIsRefusedAsEmpty) {
+  expect_refused(nullptr, R"({"prompt":"  \n\t"})", "inference.prompt");
+}
+
+TEST(JobSpec, OperatorLimitsAreCheckedAtCreation) {
+  JobLimits limits;
+  limits.max_frames = 40;
+  limits.max_prompt_bytes = 8;
+  // 30 fps x 1.5 s = 45 frames > 40: a run could never be served, so the job is refused now.
+  auto r = parse(R"({"target_fps":30,"clip_length_seconds":1.5})", R"({"prompt":"p"})", limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_value);
+  EXPECT_EQ(r.error().param, "processing.clip_length_seconds");
+  EXPECT_NE(r.error().message.find("at most 40 frames"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(parse(R"({"target_fps":30,"clip_length_seconds":1.3})", R"({"prompt":"p"})", limits).ok());
+  // Frame mode selects one frame: the clip cap does not apply.
+  EXPECT_TRUE(parse(R"({"mode":"frame","target_fps":30,"clip_length_seconds":60})", R"({"prompt":"p"})",
+                    limits).ok());
+
+  auto long_prompt = parse(nullptr, R"({"prompt":"123456789"})", limits);
+  ASSERT_FALSE(long_prompt.ok());
+  EXPECT_EQ(long_prompt.error().param, "inference.prompt");
+  EXPECT_NE(long_prompt.error().message.find("jobs.max_prompt_bytes"), std::string::npos);
+  EXPECT_TRUE(parse(nullptr, R"({"prompt":"12345678"})", limits).ok());
+}
+
+TEST(JobSpec, ClipFramesRoundUp) {
+  JobSpec s;
+  s.target_fps = 30;
+  s.clip_length_ms = 1500;
+  EXPECT_EQ(clip_frames(s), 45);
+  s.target_fps = 3;
+  s.clip_length_ms = 1100;
+  EXPECT_EQ(clip_frames(s), 4);
 }
 
 }  // namespace
