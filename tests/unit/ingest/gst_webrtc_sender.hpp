@@ -19,8 +19,10 @@ namespace sl::testing {
 
 class GstWebRtcSender {
  public:
-  // codec: "vp8" or "h264".
-  explicit GstWebRtcSender(const std::string& codec, int width = 320, int height = 240) {
+  // codec: "vp8" or "h264"; with_audio: an Opus track first (its m-line before the video's,
+  // as Chromium orders a camera with its microphone).
+  explicit GstWebRtcSender(const std::string& codec, int width = 320, int height = 240,
+                           bool with_audio = false) {
     const std::string raw = "videotestsrc is-live=true pattern=ball ! video/x-raw,width=" +
                             std::to_string(width) + ",height=" + std::to_string(height) +
                             ",framerate=30/1 ! ";
@@ -33,9 +35,15 @@ class GstWebRtcSender {
       chain = "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 ! "
               "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000 ! ";
     }
+    std::string launch = raw + chain + "webrtcbin name=send bundle-policy=max-bundle";
+    if (with_audio)
+      launch = "webrtcbin name=send bundle-policy=max-bundle "
+               "audiotestsrc is-live=true wave=ticks ! audio/x-raw,rate=48000,channels=1 ! "
+               "opusenc ! rtpopuspay pt=111 ! "
+               "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000 ! "
+               "send.sink_0 " + raw + chain + "send.sink_1";
     GError* err = nullptr;
-    pipeline_.reset(gst_parse_launch(
-        (raw + chain + "webrtcbin name=send bundle-policy=max-bundle").c_str(), &err));
+    pipeline_.reset(gst_parse_launch(launch.c_str(), &err));
     gst::ErrorPtr owned(err);
     webrtc_.reset(gst_bin_get_by_name(pipeline_.bin(), "send"));
     loopback_only();

@@ -75,6 +75,36 @@ TEST_F(WebRtcSourceTest, Vp8PublisherDeliversFrames) { expect_frames("vp8", sink
 
 TEST_F(WebRtcSourceTest, H264PublisherDeliversFrames) { expect_frames("h264", sink, clock); }
 
+// A camera with its microphone: the answer turns the audio m-line inactive (the publisher does
+// not send what the server would drop) and the video flows as without audio.
+TEST_F(WebRtcSourceTest, AudioIsAnsweredInactiveAndVideoFlows) {
+  WebRtcSource source(WebRtcSource::Kind::webrtc, loopback_options(), sink, clock);
+  source.start();
+  GstWebRtcSender sender("vp8", 320, 240, /*with_audio=*/true);
+  ASSERT_TRUE(sender.valid());
+  const std::string offer = sender.offer();
+  ASSERT_LT(offer.find("m=audio"), offer.find("m=video")) << offer;
+  auto answer = source.answer(offer);
+  ASSERT_TRUE(answer.ok()) << answer.error().message << offer;
+  const std::string& sdp = answer->sdp;
+  const size_t audio = sdp.find("m=audio");
+  const size_t video = sdp.find("m=video");
+  ASSERT_NE(audio, std::string::npos) << sdp;
+  ASSERT_NE(video, std::string::npos) << sdp;
+  ASSERT_LT(audio, video) << sdp;
+  const std::string audio_section = sdp.substr(audio, video - audio);
+  const std::string video_section = sdp.substr(video);
+  EXPECT_NE(audio_section.find("a=inactive"), std::string::npos) << sdp;
+  EXPECT_EQ(audio_section.find("a=recvonly"), std::string::npos) << sdp;
+  EXPECT_NE(video_section.find("a=recvonly"), std::string::npos) << sdp;
+  ASSERT_TRUE(sender.accept(answer->sdp));
+  ASSERT_TRUE(sink.wait_until([](const RecordingSink& s) { return s.frames().size() >= 30; },
+                              std::chrono::seconds(30)))
+      << "frames: " << sink.snapshot_frames().size();
+  source.stop();
+  EXPECT_EQ(sink.snapshot_frames().front().width, 320);
+}
+
 TEST_F(WebRtcSourceTest, VanishedPublisherEndsTheStreamAsSourceLost) {
   WebRtcSource source(WebRtcSource::Kind::webrtc, loopback_options(), sink, clock);
   source.start();
