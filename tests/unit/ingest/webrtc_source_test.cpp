@@ -105,6 +105,48 @@ TEST_F(WebRtcSourceTest, AudioIsAnsweredInactiveAndVideoFlows) {
   EXPECT_EQ(sink.snapshot_frames().front().width, 320);
 }
 
+// Packet loss and reordering on the way (before encryption, so the receiver sees real gaps and
+// out-of-order sequence numbers): the stream neither ends nor stalls; frames keep coming in
+// order. Loss makes the depayloader wait for a keyframe and ask for one; reordering of
+// neighbours is repaired by the jitter buffer.
+void expect_frames_through(const std::string& codec, bool drop, bool swap, RecordingSink& sink,
+                           const Clock& clock) {
+  WebRtcSource source(WebRtcSource::Kind::webrtc, loopback_options(), sink, clock);
+  source.start();
+  GstWebRtcSender sender(codec);
+  ASSERT_TRUE(sender.valid());
+  sender.impair(/*period=*/40, drop, swap);
+  auto answer = source.answer(sender.offer());
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  ASSERT_TRUE(sender.accept(answer->sdp));
+  // Three impairments happened (the first is the very first packet) ...
+  ASSERT_TRUE(sink.wait_until(
+      [&](const RecordingSink&) { return sender.dropped() + sender.swapped() >= 3; },
+      std::chrono::seconds(60)))
+      << "dropped " << sender.dropped() << ", swapped " << sender.swapped();
+  // ... and a second's worth of frames still comes after them.
+  const size_t before = sink.snapshot_frames().size();
+  ASSERT_TRUE(sink.wait_until(
+      [&](const RecordingSink& s) { return s.frames().size() >= before + 30; },
+      std::chrono::seconds(60)))
+      << "frames: " << before << " then " << sink.snapshot_frames().size();
+  source.stop();
+  auto frames = sink.snapshot_frames();
+  for (size_t i = 1; i < frames.size(); ++i)
+    EXPECT_GT(frames[i].timestamp_ms, frames[i - 1].timestamp_ms);
+  for (const auto& e : sink.snapshot_events())
+    EXPECT_TRUE(e.state == SourceState::connecting || e.state == SourceState::active)
+        << "event " << static_cast<int>(e.state) << " " << e.end_reason;
+}
+
+TEST_F(WebRtcSourceTest, LostPacketsNeitherEndNorStallTheStream) {
+  expect_frames_through("h264", /*drop=*/true, /*swap=*/false, sink, clock);
+}
+
+TEST_F(WebRtcSourceTest, ReorderedPacketsNeitherEndNorStallTheStream) {
+  expect_frames_through("vp8", /*drop=*/false, /*swap=*/true, sink, clock);
+}
+
 TEST_F(WebRtcSourceTest, VanishedPublisherEndsTheStreamAsSourceLost) {
   WebRtcSource source(WebRtcSource::Kind::webrtc, loopback_options(), sink, clock);
   source.start();
