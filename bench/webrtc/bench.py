@@ -65,9 +65,10 @@ def latency(srv, page, wd: Path, rounds: int) -> tuple[list[float], list[float]]
     return answers, firsts
 
 
-def encode_file(codec: str, kbps: int, wd: Path) -> Path:
+def encode_file(codec: str, kbps: int, pattern: str, wd: Path) -> Path:
     """10 s of what whip_publish.py sends, made by the same GStreamer encoder and settings."""
-    out = common.CACHE / f"webrtc-{codec}-{W}x{H}-{kbps}k.mkv"
+    tag = "" if pattern == "ball" else f"-{pattern}"
+    out = common.CACHE / f"webrtc-{codec}-{W}x{H}-{kbps}k{tag}.mkv"
     if out.exists():
         return out
     if codec == "h264":
@@ -76,15 +77,16 @@ def encode_file(codec: str, kbps: int, wd: Path) -> Path:
     else:
         enc = f"vp8enc deadline=1 keyframe-max-dist=60 target-bitrate={kbps * 1000}"
     common.CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=300", "pattern=ball", "!",
+    subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=300", f"pattern={pattern}",
+                    "!",
                     f"video/x-raw,width={W},height={H},framerate={FPS}/1", "!", *enc.split(),
                     "!", "matroskamux", "!", "filesink", f"location={out}"], check=True,
                    timeout=300)
     return out
 
 
-def server_phase(srv, codec: str, kbps: int, n: int, warmup: float, seconds: float,
-                 wd: Path, perf: bool = False) -> float:
+def server_phase(srv, codec: str, kbps: int, pattern: str, n: int, warmup: float,
+                 seconds: float, wd: Path, perf: bool = False) -> float:
     api = srv.api(0)
     procs, ids = [], []
     try:
@@ -95,7 +97,7 @@ def server_phase(srv, codec: str, kbps: int, n: int, warmup: float, seconds: flo
             procs.append(subprocess.Popen(
                 [SYSTEM_PYTHON, str(WHIP), s["publish"]["url"], s["publish"]["token"],
                  "--codec", codec, "--width", str(W), "--height", str(H), "--fps", str(FPS),
-                 "--bitrate", str(kbps), "--loopback"],
+                 "--bitrate", str(kbps), "--pattern", pattern, "--loopback"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         for sid in ids:
             api.wait_frames(sid, 30, timeout=60)
@@ -152,7 +154,11 @@ def main() -> None:
     ap.add_argument("--streams", type=int, default=2, help="concurrent streams for the CPU part")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--cpu-rounds", type=int, default=2)
-    ap.add_argument("--kbps", type=int, default=1500)
+    ap.add_argument("--kbps", type=int, default=1500,
+                    help="the encoders' target; what they reach depends on --pattern (printed)")
+    ap.add_argument("--pattern", default="ball",
+                    help="videotestsrc pattern of the publishers and the file (ball: a moving "
+                         "ball on black, far below --kbps; snow: noise, at --kbps)")
     ap.add_argument("--codecs", default="vp8,h264")
     ap.add_argument("--perf", action="store_true", help="perf profile of an extra server round")
     ap.add_argument("--skip-latency", action="store_true")
@@ -181,15 +187,18 @@ def main() -> None:
             results["latency"] = {"answer_ms": answers, "first_frame_ms": firsts}
 
             for codec in args.codecs.split(","):
-                path = encode_file(codec, args.kbps, wd)
+                path = encode_file(codec, args.kbps, args.pattern, wd)
+                print(f"   {path.name}: {path.stat().st_size * 8 / 10 / 1000:.0f} kbit/s "
+                      f"(10 s, pattern {args.pattern})", flush=True)
                 s_cpu, f_cpu = [], []
                 for r in range(args.cpu_rounds):
                     print(f"   round {r + 1} ({codec}, {common.load_text()})", flush=True)
-                    s_cpu.append(server_phase(srv, codec, args.kbps, args.streams, 3,
-                                              args.seconds, wd) - idle * args.seconds)
+                    s_cpu.append(server_phase(srv, codec, args.kbps, args.pattern, args.streams,
+                                              3, args.seconds, wd) - idle * args.seconds)
                     f_cpu.append(ffmpeg_phase(path, args.streams, 3, args.seconds))
                 if args.perf:
-                    server_phase(srv, codec, args.kbps, args.streams, 3, args.seconds, wd, True)
+                    server_phase(srv, codec, args.kbps, args.pattern, args.streams, 3,
+                                 args.seconds, wd, True)
                 per_min = 60 / (args.seconds * args.streams)
                 s, f = sum(s_cpu) * per_min / len(s_cpu), sum(f_cpu) * per_min / len(f_cpu)
                 print(common.table([[codec, f"{s:.2f}", f"{f:.2f}", f"{s / f:.2f}x",

@@ -62,6 +62,7 @@ struct MediaSection {
   std::vector<int> payloads;
   std::vector<std::string> lines;   // after the m= line
   std::string direction;            // "" when the section has none
+  bool bundle_only = false;         // a=bundle-only: port 0 without being rejected (RFC 8843)
 };
 
 std::optional<VideoCodec> supported(const Format& f) {
@@ -96,7 +97,9 @@ std::vector<Format> formats_of(const MediaSection& m) {
 
 bool sends(const MediaSection& m, const std::string& session_direction) {
   const std::string& d = m.direction.empty() ? session_direction : m.direction;
-  return m.port != 0 && (d.empty() || d == "sendrecv" || d == "sendonly");
+  // A bundle-only section has port 0 and still flows (in the BUNDLE group's transport):
+  // webrtcbin offers every m-line after the first so under max-bundle.
+  return (m.port != 0 || m.bundle_only) && (d.empty() || d == "sendrecv" || d == "sendonly");
 }
 
 bool is_direction(std::string_view line) {
@@ -195,6 +198,7 @@ Result<CheckedOffer> check_offer(std::string_view sdp, size_t max_bytes) {
       session.emplace_back(line);
     } else {
       if (is_direction(line)) media.back().direction = std::string(line.substr(2));
+      if (line == "a=bundle-only") media.back().bundle_only = true;
       media.back().lines.emplace_back(line);
     }
   }

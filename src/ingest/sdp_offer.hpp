@@ -3,8 +3,10 @@
 // the first of the offerer's list that this server depayloads (VP8, VP9, H.264), so webrtcbin
 // answers that one codec and the depayloader is known before the first packet. Codecs it
 // cannot depayload (AV1 and anything unknown on GStreamer 1.22) are negotiated away, never
-// accepted and then broken; audio and other m-lines are left for webrtcbin to answer and their
-// packets are dropped (see webrtc_session.hpp). Pure text processing: no threads, no I/O.
+// accepted and then broken; audio and other m-lines are left for webrtcbin to answer (inactive:
+// see webrtc_session.hpp). An m-line with port 0 and a=bundle-only (RFC 8843, what webrtcbin
+// offers for every m-line after the first under max-bundle) counts as live, not rejected.
+// Pure text processing: no threads, no I/O.
 //
 // Errors: payload_too_large (the offer is over `max_bytes`), invalid_request (not an SDP offer:
 // no v= line, no m= line, control characters, no ICE credentials or DTLS fingerprint),

@@ -277,6 +277,34 @@ void configure_agent(GstElement* webrtc, const WebRtcOptions& o) {
   }
 }
 
+// Only the chosen video m-line receives: every other audio or video m-line of the answer
+// (a microphone, a second camera) says a=inactive, so the publisher does not send packets the
+// server would only drop. Each of those costs what a video packet costs before the
+// depayloader (a receive, a decryption, RTP session and jitter buffer work, thread
+// hand-overs); a browser camera with its microphone on sends ~50 audio packets a second.
+// webrtcbin 1.22 makes its transceivers while answering, so the answer is edited before it
+// is set as the local description (JSEP allows an answerer to narrow directions).
+void answer_only_video(GstSDPMessage* answer, int video_mline) {
+  const guint n = gst_sdp_message_medias_len(answer);
+  for (guint i = 0; i < n; ++i) {
+    if (i == static_cast<guint>(video_mline)) continue;
+    // The message owns its media; GstSDP has no mutable accessor (webrtcbin does the same).
+    auto* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(answer, i));
+    const gchar* kind = gst_sdp_media_get_media(media);
+    if (!kind || (g_strcmp0(kind, "audio") != 0 && g_strcmp0(kind, "video") != 0)) continue;
+    if (gst_sdp_media_get_port(media) == 0) continue;  // rejected already
+    for (guint j = gst_sdp_media_attributes_len(media); j-- > 0;) {
+      const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, j);
+      const gchar* key = attr ? attr->key : nullptr;
+      if (g_strcmp0(key, "sendrecv") == 0 || g_strcmp0(key, "sendonly") == 0 ||
+          g_strcmp0(key, "recvonly") == 0 || g_strcmp0(key, "inactive") == 0)
+        gst_sdp_media_remove_attribute(media, j);
+    }
+    // "" and not NULL: gst_sdp_media_attributes_to_caps() reads every value as a string.
+    gst_sdp_media_add_attribute(media, "inactive", "");
+  }
+}
+
 void configure_ice(GstElement* webrtc, const WebRtcOptions& o) {
   g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                static_cast<guint>(o.jitter_buffer_ms), nullptr);
@@ -414,7 +442,8 @@ Result<WebRtcSession::Negotiated> WebRtcSession::negotiate(const CheckedOffer& o
     GstWebRTCSessionDescription* raw = nullptr;
     if (reply) gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &raw, nullptr);
     answer.reset(raw);
-    if (!answer) return internal("no answer was created");
+    if (!answer || !answer->sdp) return internal("no answer was created");
+    answer_only_video(answer->sdp, offer.video_mline);
   }
   {
     gst::PromisePtr promise(gst_promise_new());

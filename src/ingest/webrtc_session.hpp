@@ -1,6 +1,7 @@
 // One publisher session: a GStreamer pipeline with webrtcbin receiving one video track and
 //   webrtcbin --(video RTP)--> depayloader [--> h264parse] --> appsink
-// (any other track webrtcbin exposes, audio included, goes to a fakesink). negotiate() answers
+// (the answer turns every other audio/video m-line inactive, so publishers do not send them;
+// a track webrtcbin exposes anyway goes to a fakesink). negotiate() answers
 // the checked offer without trickle ICE: set remote offer, create answer, set local, wait until
 // ICE gathering completes (or the gathering timeout passes), read the local description with its
 // candidates. After that the owner (the source thread) pulls access units and asks ended().

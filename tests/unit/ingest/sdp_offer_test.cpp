@@ -109,6 +109,26 @@ TEST(SdpOffer, NoSendingVideoIsRefused) {
   EXPECT_EQ(r2.error().code, ErrorCode::unsupported_media);
 }
 
+// webrtcbin under max-bundle offers the m-lines after the first with port 0 and
+// a=bundle-only (RFC 8843): such a video line flows; port 0 alone is a rejected line.
+TEST(SdpOffer, BundleOnlyVideoWithPortZeroIsTaken) {
+  std::string offer = chrome_like_offer("96", "a=rtpmap:96 VP8/90000\r\n");
+  const size_t video = offer.find("m=video 9 ");
+  ASSERT_NE(video, std::string::npos);
+  offer.replace(video, 10, "m=video 0 ");
+  auto rejected = check_offer(offer, 65536);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error().code, ErrorCode::unsupported_media);
+
+  offer.replace(offer.find("a=mid:1\r\n"), 9, "a=mid:1\r\na=bundle-only\r\n");
+  auto r = check_offer(offer, 65536);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->codec, VideoCodec::vp8);
+  EXPECT_EQ(r->video_mline, 1);
+  EXPECT_NE(r->sdp.find("m=video 0 UDP/TLS/RTP/SAVPF 96\r\n"), std::string::npos) << r->sdp;
+  EXPECT_NE(r->sdp.find("a=bundle-only\r\n"), std::string::npos) << r->sdp;
+}
+
 TEST(SdpOffer, MalformedOffersAreInvalidRequests) {
   for (std::string bad : {std::string(""), std::string("hello"), std::string("v=0\r\ns=-\r\n"),
                           std::string("v=0\r\nm=video 9 RTP 96\r\nnot a line\r\n"),

@@ -75,6 +75,78 @@ TEST_F(WebRtcSourceTest, Vp8PublisherDeliversFrames) { expect_frames("vp8", sink
 
 TEST_F(WebRtcSourceTest, H264PublisherDeliversFrames) { expect_frames("h264", sink, clock); }
 
+// A camera with its microphone: the answer turns the audio m-line inactive (the publisher does
+// not send what the server would drop) and the video flows as without audio.
+TEST_F(WebRtcSourceTest, AudioIsAnsweredInactiveAndVideoFlows) {
+  WebRtcSource source(WebRtcSource::Kind::webrtc, loopback_options(), sink, clock);
+  source.start();
+  GstWebRtcSender sender("vp8", 320, 240, /*with_audio=*/true);
+  ASSERT_TRUE(sender.valid());
+  const std::string offer = sender.offer();
+  ASSERT_LT(offer.find("m=audio"), offer.find("m=video")) << offer;
+  auto answer = source.answer(offer);
+  ASSERT_TRUE(answer.ok()) << answer.error().message << offer;
+  const std::string& sdp = answer->sdp;
+  const size_t audio = sdp.find("m=audio");
+  const size_t video = sdp.find("m=video");
+  ASSERT_NE(audio, std::string::npos) << sdp;
+  ASSERT_NE(video, std::string::npos) << sdp;
+  ASSERT_LT(audio, video) << sdp;
+  const std::string audio_section = sdp.substr(audio, video - audio);
+  const std::string video_section = sdp.substr(video);
+  EXPECT_NE(audio_section.find("a=inactive"), std::string::npos) << sdp;
+  EXPECT_EQ(audio_section.find("a=recvonly"), std::string::npos) << sdp;
+  EXPECT_NE(video_section.find("a=recvonly"), std::string::npos) << sdp;
+  ASSERT_TRUE(sender.accept(answer->sdp));
+  ASSERT_TRUE(sink.wait_until([](const RecordingSink& s) { return s.frames().size() >= 30; },
+                              std::chrono::seconds(30)))
+      << "frames: " << sink.snapshot_frames().size();
+  source.stop();
+  EXPECT_EQ(sink.snapshot_frames().front().width, 320);
+}
+
+// Packet loss and reordering on the way (before encryption, so the receiver sees real gaps and
+// out-of-order sequence numbers): the stream neither ends nor stalls; frames keep coming in
+// order. Loss makes the depayloader wait for a keyframe and ask for one; reordering of
+// neighbours is repaired by the jitter buffer.
+void expect_frames_through(const std::string& codec, bool drop, bool swap, RecordingSink& sink,
+                           const Clock& clock) {
+  WebRtcSource source(WebRtcSource::Kind::webrtc, loopback_options(), sink, clock);
+  source.start();
+  GstWebRtcSender sender(codec);
+  ASSERT_TRUE(sender.valid());
+  sender.impair(/*period=*/40, drop, swap);
+  auto answer = source.answer(sender.offer());
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  ASSERT_TRUE(sender.accept(answer->sdp));
+  // Three impairments happened (the first is the very first packet) ...
+  ASSERT_TRUE(sink.wait_until(
+      [&](const RecordingSink&) { return sender.dropped() + sender.swapped() >= 3; },
+      std::chrono::seconds(60)))
+      << "dropped " << sender.dropped() << ", swapped " << sender.swapped();
+  // ... and a second's worth of frames still comes after them.
+  const size_t before = sink.snapshot_frames().size();
+  ASSERT_TRUE(sink.wait_until(
+      [&](const RecordingSink& s) { return s.frames().size() >= before + 30; },
+      std::chrono::seconds(60)))
+      << "frames: " << before << " then " << sink.snapshot_frames().size();
+  source.stop();
+  auto frames = sink.snapshot_frames();
+  for (size_t i = 1; i < frames.size(); ++i)
+    EXPECT_GT(frames[i].timestamp_ms, frames[i - 1].timestamp_ms);
+  for (const auto& e : sink.snapshot_events())
+    EXPECT_TRUE(e.state == SourceState::connecting || e.state == SourceState::active)
+        << "event " << static_cast<int>(e.state) << " " << e.end_reason;
+}
+
+TEST_F(WebRtcSourceTest, LostPacketsNeitherEndNorStallTheStream) {
+  expect_frames_through("h264", /*drop=*/true, /*swap=*/false, sink, clock);
+}
+
+TEST_F(WebRtcSourceTest, ReorderedPacketsNeitherEndNorStallTheStream) {
+  expect_frames_through("vp8", /*drop=*/false, /*swap=*/true, sink, clock);
+}
+
 TEST_F(WebRtcSourceTest, VanishedPublisherEndsTheStreamAsSourceLost) {
   WebRtcSource source(WebRtcSource::Kind::webrtc, loopback_options(), sink, clock);
   source.start();
