@@ -24,7 +24,10 @@ struct ModelOptions {
   enum class Precision { f32, bf16 };
   Precision precision = Precision::f32;  // the compute type; bf16 halves memory, ~2x on CPUs with it
   std::string device = "cpu";            // "cpu", "cuda" or "cuda:N" (a CUDA-enabled libtorch)
-  int threads = 0;                       // intra-op threads; 0 leaves libtorch's setting alone
+  // Cores for one forward pass (process-wide); 0 leaves the libraries' settings alone. With
+  // OpenBLAS's pthread build they go to OpenBLAS and libtorch's OpenMP pool is set to 1 thread
+  // (two busy-waiting pools on the same cores oversubscribe them).
+  int threads = 0;
 };
 
 Result<std::unique_ptr<VlmModel>> load_model(std::shared_ptr<const Checkpoint> checkpoint,
