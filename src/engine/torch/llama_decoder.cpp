@@ -20,10 +20,9 @@ LlamaDecoder::LlamaDecoder(const TensorLoader& loader, const std::string& prefix
                            const LlamaConfig& config)
     : config_(config) {
   if (config.hidden_act != "silu") throw std::runtime_error("text hidden_act " + config.hidden_act + " is not supported");
-  embed_tokens_ = loader.get(prefix + "embed_tokens.weight");
+  embed_tokens_ = loader.matrix(prefix + "embed_tokens.weight");
   norm_ = loader.get(prefix + "norm.weight");
-  lm_head_ = config.tie_word_embeddings ? at::Tensor() : loader.maybe(lm_head);
-  if (!lm_head_.defined()) lm_head_ = embed_tokens_;
+  lm_head_ = !config.tie_word_embeddings && loader.has(lm_head) ? loader.matrix(lm_head) : embed_tokens_;
   // transformers' default rotary init: 1 / theta^(arange(0, dim, 2) / dim), in float32.
   const at::Tensor exponent = at::arange(0, config.head_dim, 2, at::kLong).to(at::kFloat) / config.head_dim;
   inv_freq_ = (1.0 / at::pow(config.rope_theta, exponent)).to(loader.device());
@@ -41,17 +40,20 @@ LlamaDecoder::LlamaDecoder(const TensorLoader& loader, const std::string& prefix
     layer.qkv = FusedLinear(loader, names(a, {"q_proj", "k_proj", "v_proj"}, ".weight"),
                             config.attention_bias ? names(a, {"q_proj", "k_proj", "v_proj"}, ".bias")
                                                   : std::vector<std::string>{});
-    layer.o_w = loader.get(a + "o_proj.weight");
+    layer.o_w = loader.matrix(a + "o_proj.weight");
     if (config.attention_bias) layer.o_b = loader.get(a + "o_proj.bias");
     layer.gate_up = FusedLinear(loader, names(m, {"gate_proj", "up_proj"}, ".weight"),
                                 config.mlp_bias ? names(m, {"gate_proj", "up_proj"}, ".bias") : std::vector<std::string>{});
-    layer.down_w = loader.get(m + "down_proj.weight");
+    layer.down_w = loader.matrix(m + "down_proj.weight");
     if (config.mlp_bias) layer.down_b = loader.get(m + "down_proj.bias");
     layers_.push_back(std::move(layer));
   }
 }
 
-at::Tensor LlamaDecoder::embed(const at::Tensor& ids) const { return at::embedding(embed_tokens_, ids); }
+// A kept bf16 table is gathered first, then converted (exact): only the rows used.
+at::Tensor LlamaDecoder::embed(const at::Tensor& ids) const {
+  return at::embedding(embed_tokens_, ids).to(norm_.scalar_type());
+}
 
 at::Tensor LlamaDecoder::rms_norm(const at::Tensor& x, const at::Tensor& w) const {
   const at::Tensor h = x.to(at::kFloat);

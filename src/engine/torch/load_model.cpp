@@ -37,6 +37,7 @@ void set_compute_threads(int threads) {
 Result<std::unique_ptr<VlmModel>> load_model(std::shared_ptr<const Checkpoint> checkpoint, const ModelOptions& options) {
   if (!checkpoint || !checkpoint->family) return make_error(ErrorCode::invalid_request, "engine: no checkpoint");
   if (options.threads < 0) return make_error(ErrorCode::invalid_request, "engine: threads must be >= 0");
+  if (options.vision_batch < 1) return make_error(ErrorCode::invalid_request, "engine: vision_batch must be >= 1");
   try {
     const c10::Device device(options.device);
     if (device.is_cuda() && !at::hasCUDA())

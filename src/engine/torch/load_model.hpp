@@ -28,6 +28,14 @@ struct ModelOptions {
   // OpenBLAS's pthread build they go to OpenBLAS and libtorch's OpenMP pool is set to 1 thread
   // (two busy-waiting pools on the same cores oversubscribe them).
   int threads = 0;
+  // f32 compute on the CPU from a bf16 checkpoint: keep the weight matrices bf16 as mapped and
+  // convert them per use (exact; half the resident weights, a decode step reads half the
+  // bytes). false converts every weight at load (twice the memory; the reference for tests).
+  bool keep_bf16_weights = true;
+  // Tiles the vision encoder runs through at once (the tiles of one picture are split into
+  // batches of this many); its attention goes one tile at a time. Bounds the encoder's working
+  // memory (~30 MB per tile of a 512-pixel SigLIP in f32, plus ~50 MB for one tile's attention).
+  int vision_batch = 4;
 };
 
 Result<std::unique_ptr<VlmModel>> load_model(std::shared_ptr<const Checkpoint> checkpoint,
