@@ -12,7 +12,7 @@
 //   - peak RSS (VmHWM) against the weights' size on disk.
 // Prints one JSON object per line. Not a test: nothing fails on a figure.
 //   build/engine_bench CHECKPOINT_DIR [--threads N] [--precision bf16|f32] [--decode-tokens N]
-//                      [--cases image,video8,window,short] (default all but short; decode follows image)
+//                      [--vision-batch N] [--cases image,video8,window,short] (default all but short; decode follows image)
 
 #include <chrono>
 #include <cstdio>
@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
     else if (flag == "--precision") mo.precision = value == "f32" ? engine::ModelOptions::Precision::f32 : engine::ModelOptions::Precision::bf16;
     else if (flag == "--decode-tokens") decode_tokens = std::atoi(value.c_str());
     else if (flag == "--cases") cases = "," + value + ",";
+    else if (flag == "--vision-batch") mo.vision_batch = std::atoi(value.c_str());
     else return std::fprintf(stderr, "unknown flag %s\n", flag.c_str()), 2;
   }
   std::uintmax_t weights = 0;

@@ -253,6 +253,33 @@ TEST(ModelForward, RefusesMismatchedImageRowsAndOverlongInput) {
   EXPECT_EQ(seq->length(), 0);
 }
 
+// A prompt longer than one attention chunk (256 query rows), fed at once, in two pieces and
+// token by token: the same logits (the KV cache grows and the causal mask shifts on the way).
+TEST(ModelForward, LongPromptsAgreeWhetherFedAtOnceOrInPieces) {
+  auto ckpt = load_checkpoint(testing::fixture_dir() / "tiny_f32");
+  ASSERT_TRUE(ckpt.ok());
+  auto model = load_model(std::make_shared<const Checkpoint>(std::move(*ckpt)), {});
+  ASSERT_TRUE(model.ok());
+  std::vector<int> ids;
+  for (int i = 0; i < 300; ++i) ids.push_back(3 + (i * 37) % 500);
+  auto whole = (*model)->new_sequence();
+  auto at_once = (*model)->forward(*whole, ids, {});
+  ASSERT_TRUE(at_once.ok());
+  auto split = (*model)->new_sequence();
+  ASSERT_TRUE((*model)->forward(*split, std::span<const int>(ids).first(100), {}).ok());
+  auto pieces = (*model)->forward(*split, std::span<const int>(ids).subspan(100), {});
+  ASSERT_TRUE(pieces.ok());
+  auto stepwise = (*model)->new_sequence();
+  Result<std::vector<float>> steps = std::vector<float>{};
+  for (const int& id : ids) steps = (*model)->forward(*stepwise, std::span<const int>(&id, 1), {});
+  ASSERT_TRUE(steps.ok());
+  for (std::size_t i = 0; i < at_once->size(); ++i) {
+    ASSERT_NEAR((*at_once)[i], (*pieces)[i], 1e-4) << i;
+    ASSERT_NEAR((*at_once)[i], (*steps)[i], 1e-4) << i;
+  }
+  EXPECT_EQ(whole->length(), 300);
+}
+
 TEST(ModelForward, AGeneratedImageTokenIsEmbeddedAsText) {
   // Sampling may pick the image token; transformers then embeds it as text (no pixel_values
   // after the prompt), so a decode step of that one token must not fail.
