@@ -140,8 +140,10 @@ int main(int argc, char** argv) {
     if (f.path().extension() == ".safetensors") weights += f.file_size();
 
   const auto t_load = Clock::now();
+  const long rss_start = status_kib("VmRSS");
   auto ckpt = engine::load_checkpoint(dir);
   if (!ckpt.ok()) fail("checkpoint", ckpt.error());
+  const long rss_checkpoint = status_kib("VmRSS");
   auto shared = std::make_shared<const engine::Checkpoint>(std::move(*ckpt));
   auto model = engine::load_model(shared, mo);
   if (!model.ok()) fail("model", model.error());
@@ -150,7 +152,8 @@ int main(int argc, char** argv) {
   const engine::Engine& eng = **created;
   emit({{"engine", "sightline"}, {"case", "load"}, {"load_s", seconds_since(t_load)},
         {"threads", mo.threads}, {"precision", mo.precision == engine::ModelOptions::Precision::bf16 ? "bf16" : "f32"},
-        {"weights_bytes", weights}, {"rss_kib", status_kib("VmRSS")}});
+        {"weights_bytes", weights}, {"rss_start_kib", rss_start}, {"rss_checkpoint_kib", rss_checkpoint},
+        {"rss_kib", status_kib("VmRSS")}});
 
   {  // warm-up: one small frame, uncached, so lazy library setup is not timed below
     engine::GenerationRequest req;
