@@ -1,11 +1,14 @@
 #include "engine/torch/bf16_matvec.hpp"
 
-#include <immintrin.h>
-
 #include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace sl::engine::torch_impl {
 
+#if defined(__x86_64__)
 namespace {
 
 constexpr std::int64_t kMaxRows = 4;  // rows handled in one pass over the weights
@@ -63,5 +66,10 @@ void bf16_matvec(const float* x, std::int64_t rows, std::int64_t in, const std::
     block(x + r * in, n, in, w, out, bias, y + r * out);
   }
 }
+#else
+// Elsewhere dense() converts the weights for the BLAS instead.
+bool bf16_matvec_supported() { return false; }
+void bf16_matvec(const float*, std::int64_t, std::int64_t, const std::uint16_t*, std::int64_t, const float*, float*) {}
+#endif
 
 }  // namespace sl::engine::torch_impl
