@@ -182,9 +182,8 @@ def read_first_event(resp: requests.Response) -> str:
     raise AssertionError("the stream ended before its first event")
 
 
-def long_stream(env_or_server, key: str, base: str, stream_id: str,
-                query: str = "frame_index=-1") -> requests.Response:
-    body = {"model": "tiny", "messages": ask("Talk.", ovs(stream_id, query)), "stream": True,
+def long_stream(env_or_server, key: str, base: str, stream_id: str) -> requests.Response:
+    body = {"model": "tiny", "messages": ask("Talk.", ovs(stream_id)), "stream": True,
             "temperature": 0, "max_tokens": 480}
     return requests.post(base + "/v1/chat/completions", json=body, stream=True, timeout=60,
                          headers={"Authorization": f"Bearer {key}"})
