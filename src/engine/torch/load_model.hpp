@@ -3,10 +3,12 @@
 // the family name the registry gave the checkpoint (the one dispatch point for graphs, as
 // model_registry.cpp is for configs).
 //
-// Weights are converted once here to the compute precision and device: f32 tensors already in
-// f32 on the CPU are used in place from the memory mapping (no copy), everything else is
-// converted (bf16/f16 -> f32, or -> bf16) once; constant transforms (fused projections, vision
-// position tables) are folded at load. The model keeps the checkpoint alive.
+// Weights are converted once here to the compute precision and device: tensors already in the
+// compute type on the CPU are used in place from the memory mapping (no copy), and so are the
+// weight matrices of a bf16 file computed in f32 on the CPU (keep_bf16_weights: converted per
+// use instead); everything else is converted (bf16/f16 -> f32, or -> bf16) once; constant
+// transforms (fused projections of converted weights, vision position tables) are folded at
+// load. The model keeps the checkpoint alive.
 // Errors: unsupported (no graph for the family, a device this libtorch lacks), invalid_request
 // (bad options), internal (tensor library failures).
 #pragma once
