@@ -14,7 +14,8 @@
 // Every case ends with logits copied to the host, so GPU timings include the device's work.
 // Prints one JSON object per line. Not a test: nothing fails on a figure.
 //   build/engine_bench CHECKPOINT_DIR [--threads N] [--precision bf16|f32] [--decode-tokens N]
-//                      [--device cpu|cuda|cuda:N]
+//                      [--device cpu|cuda|cuda:N] [--vision-batch N]
+//                      [--cases image,video8,window,short] (default all but short; decode follows image)
 
 #include <chrono>
 #include <cstdio>
@@ -129,12 +130,15 @@ int main(int argc, char** argv) {
   mo.precision = engine::ModelOptions::Precision::f32;  // bf16 is far slower on libtorch 1.13 here (docs/performance.md)
   mo.threads = 2;
   int decode_tokens = 32;
+  std::string cases = "image,video8,window";
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--threads") mo.threads = std::atoi(value.c_str());
     else if (flag == "--precision") mo.precision = value == "f32" ? engine::ModelOptions::Precision::f32 : engine::ModelOptions::Precision::bf16;
     else if (flag == "--decode-tokens") decode_tokens = std::atoi(value.c_str());
     else if (flag == "--device") mo.device = value;
+    else if (flag == "--cases") cases = "," + value + ",";
+    else if (flag == "--vision-batch") mo.vision_batch = std::atoi(value.c_str());
     else return std::fprintf(stderr, "unknown flag %s\n", flag.c_str()), 2;
   }
   std::uintmax_t weights = 0;
@@ -142,8 +146,10 @@ int main(int argc, char** argv) {
     if (f.path().extension() == ".safetensors") weights += f.file_size();
 
   const auto t_load = Clock::now();
+  const long rss_start = status_kib("VmRSS");
   auto ckpt = engine::load_checkpoint(dir);
   if (!ckpt.ok()) fail("checkpoint", ckpt.error());
+  const long rss_checkpoint = status_kib("VmRSS");
   auto shared = std::make_shared<const engine::Checkpoint>(std::move(*ckpt));
   auto model = engine::load_model(shared, mo);
   if (!model.ok()) fail("model", model.error());
@@ -151,8 +157,10 @@ int main(int argc, char** argv) {
   if (!created.ok()) fail("engine", created.error());
   const engine::Engine& eng = **created;
   emit({{"engine", "sightline"}, {"case", "load"}, {"load_s", seconds_since(t_load)},
-        {"threads", mo.threads}, {"device", mo.device}, {"precision", mo.precision == engine::ModelOptions::Precision::bf16 ? "bf16" : "f32"},
-        {"weights_bytes", weights}, {"rss_kib", status_kib("VmRSS")}});
+        {"threads", mo.threads}, {"device", mo.device},
+        {"precision", mo.precision == engine::ModelOptions::Precision::bf16 ? "bf16" : "f32"},
+        {"weights_bytes", weights}, {"rss_start_kib", rss_start}, {"rss_checkpoint_kib", rss_checkpoint},
+        {"rss_kib", status_kib("VmRSS")}});
 
   {  // warm-up: one small frame, uncached, so lazy library setup is not timed below
     engine::GenerationRequest req;
@@ -161,34 +169,45 @@ int main(int argc, char** argv) {
     first_token(eng, req);
   }
 
+  auto wanted = [&](const char* name) { return cases.find(name) != std::string::npos; };
+  // Greedy decode continuing a prompt, end of turn ignored.
+  auto decode = [&](Prefilled& p, const char* name) {
+    int token = p.first_token;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < decode_tokens; ++i) {
+      auto logits = eng.model().forward(*p.sequence, std::span<const int>(&token, 1), {});
+      if (!logits.ok()) fail("decode", logits.error());
+      token = engine::argmax(*logits);
+    }
+    const double s = seconds_since(t0);
+    emit({{"engine", "sightline"}, {"case", name}, {"tokens", decode_tokens}, {"seconds", s},
+          {"tokens_per_s", decode_tokens / s}, {"context_start", p.prompt_tokens}});
+  };
+  if (wanted("short")) {  // profiling aid: one frame (~100 tokens), then decode
+    engine::GenerationRequest req;
+    req.messages = user_message("video", "What happens in this video?");
+    req.videos.push_back(window(100, 1, 1.0, false));
+    Prefilled p = first_token(eng, req);
+    emit(case_row("ttft_video1", p));
+    decode(p, "decode_short");
+  }
   Prefilled image;
-  {
+  if (wanted("image")) {
     engine::GenerationRequest req;
     req.messages = user_message("image", "Describe this picture in detail.");
     req.images.push_back(engine::PictureInput{picture(1280, 720, 0), std::nullopt});
     image = first_token(eng, req);
     emit(case_row("ttft_image", image));
-  }
-  {  // greedy decode continuing the image prompt, end of turn ignored
-    int token = image.first_token;
-    const auto t0 = Clock::now();
-    for (int i = 0; i < decode_tokens; ++i) {
-      auto logits = eng.model().forward(*image.sequence, std::span<const int>(&token, 1), {});
-      if (!logits.ok()) fail("decode", logits.error());
-      token = engine::argmax(*logits);
-    }
-    const double s = seconds_since(t0);
-    emit({{"engine", "sightline"}, {"case", "decode"}, {"tokens", decode_tokens}, {"seconds", s},
-          {"tokens_per_s", decode_tokens / s}, {"context_start", image.prompt_tokens}});
+    decode(image, "decode");
   }
   image.sequence.reset();
-  {
+  if (wanted("video8")) {
     engine::GenerationRequest req;
     req.messages = user_message("video", "What happens in this video?");
     req.videos.push_back(window(200, 8, 1.0, false));
     emit(case_row("ttft_video8", first_token(eng, req)));
   }
-  {  // the 5 s window at 2 fps, cold, then moved by one frame (0.5 s)
+  if (wanted("window")) {  // the 5 s window at 2 fps, cold, then moved by one frame (0.5 s)
     engine::GenerationRequest cold;
     cold.messages = user_message("video", "Is anyone at the door?");
     cold.videos.push_back(window(400, 10, 0.5, true));

@@ -216,10 +216,12 @@ def test_a_full_queue_answers_503(start_server):
     # second on this tiny model, so B may (rarely) arrive after it: try a few times.
     for _ in range(10):
         a = long_stream(None, srv.keys[0], srv.base, sid)
-        assert a.status_code == 200, a.text
-        read_first_event(a)  # A is generating now
+        assert a.status_code == 200, a.text  # A holds the worker from here (the headers)
+        # B goes at once: A's whole answer takes ~0.2 s on this model, and waiting for its first
+        # event as well left B too late most of the time.
         b = api.post("/v1/chat/completions", json={"model": "tiny", "messages": ask("Me too"),
                                                   "max_tokens": 2})
+        read_first_event(a)
         a.close()
         if b.status_code == 503:
             refused = b

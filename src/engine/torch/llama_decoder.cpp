@@ -9,6 +9,8 @@ namespace sl::engine::torch_impl {
 
 namespace {
 
+constexpr int64_t kQueryChunk = 256;  // query rows per attention chunk in a prefill
+
 at::Tensor rotate_half(const at::Tensor& x) {
   const int64_t half = x.size(-1) / 2;
   return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
@@ -20,10 +22,9 @@ LlamaDecoder::LlamaDecoder(const TensorLoader& loader, const std::string& prefix
                            const LlamaConfig& config)
     : config_(config) {
   if (config.hidden_act != "silu") throw std::runtime_error("text hidden_act " + config.hidden_act + " is not supported");
-  embed_tokens_ = loader.get(prefix + "embed_tokens.weight");
+  embed_tokens_ = loader.matrix(prefix + "embed_tokens.weight");
   norm_ = loader.get(prefix + "norm.weight");
-  lm_head_ = config.tie_word_embeddings ? at::Tensor() : loader.maybe(lm_head);
-  if (!lm_head_.defined()) lm_head_ = embed_tokens_;
+  lm_head_ = !config.tie_word_embeddings && loader.has(lm_head) ? loader.matrix(lm_head) : embed_tokens_;
   // transformers' default rotary init: 1 / theta^(arange(0, dim, 2) / dim), in float32.
   const at::Tensor exponent = at::arange(0, config.head_dim, 2, at::kLong).to(at::kFloat) / config.head_dim;
   inv_freq_ = (1.0 / at::pow(config.rope_theta, exponent)).to(loader.device());
@@ -41,17 +42,20 @@ LlamaDecoder::LlamaDecoder(const TensorLoader& loader, const std::string& prefix
     layer.qkv = FusedLinear(loader, names(a, {"q_proj", "k_proj", "v_proj"}, ".weight"),
                             config.attention_bias ? names(a, {"q_proj", "k_proj", "v_proj"}, ".bias")
                                                   : std::vector<std::string>{});
-    layer.o_w = loader.get(a + "o_proj.weight");
+    layer.o_w = loader.matrix(a + "o_proj.weight");
     if (config.attention_bias) layer.o_b = loader.get(a + "o_proj.bias");
     layer.gate_up = FusedLinear(loader, names(m, {"gate_proj", "up_proj"}, ".weight"),
                                 config.mlp_bias ? names(m, {"gate_proj", "up_proj"}, ".bias") : std::vector<std::string>{});
-    layer.down_w = loader.get(m + "down_proj.weight");
+    layer.down_w = loader.matrix(m + "down_proj.weight");
     if (config.mlp_bias) layer.down_b = loader.get(m + "down_proj.bias");
     layers_.push_back(std::move(layer));
   }
 }
 
-at::Tensor LlamaDecoder::embed(const at::Tensor& ids) const { return at::embedding(embed_tokens_, ids); }
+// A kept bf16 table is gathered first, then converted (exact): only the rows used.
+at::Tensor LlamaDecoder::embed(const at::Tensor& ids) const {
+  return at::embedding(embed_tokens_, ids).to(norm_.scalar_type());
+}
 
 at::Tensor LlamaDecoder::rms_norm(const at::Tensor& x, const at::Tensor& w) const {
   const at::Tensor h = x.to(at::kFloat);
@@ -61,7 +65,10 @@ at::Tensor LlamaDecoder::rms_norm(const at::Tensor& x, const at::Tensor& w) cons
 
 void LlamaDecoder::reserve(KvCache& cache, int needed, const at::Tensor& like) const {
   if (needed <= cache.capacity_) return;
-  const int capacity = std::min(std::max({needed, cache.capacity_ * 2, 64}), std::max(needed, config_.max_positions));
+  // Grows by a quarter (at least 128 tokens): doubling would hold up to twice the cache a
+  // request needs, and the copy each growth costs is small next to the steps between them.
+  const int capacity =
+      std::min(std::max({needed, cache.capacity_ + cache.capacity_ / 4, cache.length_ + 128}), std::max(needed, config_.max_positions));
   const auto options = like.options();
   for (int i = 0; i < config_.num_layers; ++i) {
     at::Tensor k = at::empty({config_.num_kv_heads, capacity, config_.head_dim}, options);
@@ -106,7 +113,7 @@ at::Tensor LlamaDecoder::forward(KvCache& cache, const at::Tensor& embeddings) c
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
   const int64_t groups = heads / kv_heads;
 
-  at::Tensor x = embeddings;
+  at::Tensor x = embeddings.clone();  // the residual stream, updated in place
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     at::Tensor h = rms_norm(x, l.in_norm);
@@ -121,16 +128,35 @@ at::Tensor LlamaDecoder::forward(KvCache& cache, const at::Tensor& embeddings) c
     const at::Tensor keys = cache.k_[i].narrow(1, 0, total);
     const at::Tensor values = cache.v_[i].narrow(1, 0, total);
     // Grouped-query attention without repeating the cache: the query heads of one kv head are
-    // stacked as rows. [kv_heads, groups * t, d]
-    const at::Tensor qg = q.reshape({kv_heads, groups * t, d});
-    at::Tensor scores = at::matmul(qg, keys.transpose(1, 2)) * scale;  // [kv_heads, groups*t, total]
-    if (mask.defined()) scores = (scores.view({kv_heads, groups, t, total}) + mask).view({kv_heads, groups * t, total});
-    scores = at::softmax(scores, -1, at::kFloat).to(x.scalar_type());
-    h = at::matmul(scores, values).view({heads, t, d}).transpose(0, 1).reshape({t, q_size});
-    x = x + dense(h, l.o_w, l.o_b);
+    // stacked as rows ([kv_heads, groups, t, d]). Query rows go in chunks so that a long
+    // prompt's scores (kv_heads x groups x rows x total floats) are never all held at once;
+    // in f32 they are scaled, masked and softmaxed in place (the same arithmetic).
+    const at::Tensor qg = q.reshape({kv_heads, groups, t, d});
+    at::Tensor attn = t == 1 ? at::Tensor() : at::empty({kv_heads, groups, t, d}, x.options());
+    for (int64_t r0 = 0; r0 < t; r0 += kQueryChunk) {
+      const int64_t n = std::min(kQueryChunk, t - r0);
+      const at::Tensor qc = (t == 1 ? qg : qg.narrow(2, r0, n)).reshape({kv_heads, groups * n, d});
+      at::Tensor scores = at::matmul(qc, keys.transpose(1, 2));  // [kv_heads, groups*n, total]
+      if (scores.scalar_type() == at::kFloat) {
+        scores.mul_(scale);
+        if (mask.defined()) scores.view({kv_heads, groups, n, total}).add_(mask.narrow(0, r0, n));
+        at::_softmax_out(scores, scores, -1, false);
+      } else {
+        scores = scores * scale;
+        if (mask.defined())
+          scores = (scores.view({kv_heads, groups, n, total}) + mask.narrow(0, r0, n)).view({kv_heads, groups * n, total});
+        scores = at::softmax(scores, -1, at::kFloat).to(x.scalar_type());
+      }
+      const at::Tensor out = at::matmul(scores, values).view({kv_heads, groups, n, d});
+      if (t == 1) attn = out;
+      else attn.narrow(2, r0, n).copy_(out);
+    }
+    h = attn.view({heads, t, d}).transpose(0, 1).reshape({t, q_size});
+    x.add_(dense(h, l.o_w, l.o_b));
     h = rms_norm(x, l.post_norm);
     const std::vector<at::Tensor> gate_up = l.gate_up(h);
-    x = x + dense(at::silu(gate_up[0]) * gate_up[1], l.down_w, l.down_b);
+    at::Tensor gate = gate_up[0];
+    x.add_(dense(at::silu_(gate).mul_(gate_up[1]), l.down_w, l.down_b));
   }
   cache.length_ = static_cast<int>(total);
   const at::Tensor last = rms_norm(x.narrow(0, t - 1, 1), norm_);

@@ -31,22 +31,22 @@ SiglipEncoder::SiglipEncoder(const TensorLoader& loader, const std::string& pref
     const std::string a = l + "self_attn.";
     layer.qkv = FusedLinear(loader, {a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight"},
                             {a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias"});
-    layer.out_w = loader.get(a + "out_proj.weight");
+    layer.out_w = loader.matrix(a + "out_proj.weight");
     layer.out_b = loader.get(a + "out_proj.bias");
     layer.ln1_w = loader.get(l + "layer_norm1.weight");
     layer.ln1_b = loader.get(l + "layer_norm1.bias");
     layer.ln2_w = loader.get(l + "layer_norm2.weight");
     layer.ln2_b = loader.get(l + "layer_norm2.bias");
-    layer.fc1_w = loader.get(l + "mlp.fc1.weight");
+    layer.fc1_w = loader.matrix(l + "mlp.fc1.weight");
     layer.fc1_b = loader.get(l + "mlp.fc1.bias");
-    layer.fc2_w = loader.get(l + "mlp.fc2.weight");
+    layer.fc2_w = loader.matrix(l + "mlp.fc2.weight");
     layer.fc2_b = loader.get(l + "mlp.fc2.bias");
     layers_.push_back(std::move(layer));
   }
 }
 
-at::Tensor SiglipEncoder::activation(const at::Tensor& x) const {
-  return at::gelu(x, config_.hidden_act == "gelu" ? "none" : "tanh");
+at::Tensor& SiglipEncoder::activation(at::Tensor& x) const {
+  return at::gelu_(x, config_.hidden_act == "gelu" ? "none" : "tanh");
 }
 
 at::Tensor SiglipEncoder::forward(const at::Tensor& pixels) const {
@@ -58,14 +58,22 @@ at::Tensor SiglipEncoder::forward(const at::Tensor& pixels) const {
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   for (const Layer& l : layers_) {
     at::Tensor h = at::layer_norm(x, {hidden}, l.ln1_w, l.ln1_b, config_.layer_norm_eps);
-    const std::vector<at::Tensor> qkv = l.qkv(h);
+    std::vector<at::Tensor> qkv = l.qkv(h);
     auto heads_of = [&](const at::Tensor& t) { return t.reshape({n, patches, heads, head_dim}).transpose(1, 2); };
-    at::Tensor scores = at::matmul(heads_of(qkv[0]), heads_of(qkv[1]).transpose(-1, -2)) * scale;
-    scores = at::softmax(scores, -1, at::kFloat).to(x.scalar_type());
-    h = at::matmul(scores, heads_of(qkv[2])).transpose(1, 2).reshape({n, patches, hidden});
-    x = x + dense(h, l.out_w, l.out_b);
-    h = at::layer_norm(x, {hidden}, l.ln2_w, l.ln2_b, config_.layer_norm_eps);
-    x = x + dense(activation(dense(h, l.fc1_w, l.fc1_b)), l.fc2_w, l.fc2_b);
+    const at::Tensor q = heads_of(qkv[0]), k = heads_of(qkv[1]), v = heads_of(qkv[2]);
+    // One tile at a time: the scores of a tile are heads x patches^2 floats (50 MB for a
+    // 512-pixel tile), scaled and softmaxed in place (the same arithmetic as out of place).
+    h = at::empty({n, patches, hidden}, x.options());
+    for (int64_t i = 0; i < n; ++i) {
+      at::Tensor scores = at::matmul(q[i], k[i].transpose(-1, -2)).mul_(scale);
+      if (scores.scalar_type() == at::kFloat) at::_softmax_out(scores, scores, -1, false);
+      else scores = at::softmax(scores, -1, at::kFloat).to(x.scalar_type());
+      h[i].view({patches, heads, head_dim}).transpose(0, 1).copy_(at::matmul(scores, v[i]));
+    }
+    qkv.clear();
+    x.add_(dense(h, l.out_w, l.out_b));
+    h = dense(at::layer_norm(x, {hidden}, l.ln2_w, l.ln2_b, config_.layer_norm_eps), l.fc1_w, l.fc1_b);
+    x.add_(dense(activation(h), l.fc2_w, l.fc2_b));
   }
   return at::layer_norm(x, {hidden}, post_ln_w_, post_ln_b_, config_.layer_norm_eps);
 }

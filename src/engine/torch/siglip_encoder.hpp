@@ -36,7 +36,7 @@ class SiglipEncoder {
     FusedLinear qkv;
     at::Tensor ln1_w, ln1_b, out_w, out_b, ln2_w, ln2_b, fc1_w, fc1_b, fc2_w, fc2_b;
   };
-  at::Tensor activation(const at::Tensor& x) const;
+  at::Tensor& activation(at::Tensor& x) const;  // in place
 
   SiglipConfig config_;
   at::Tensor patch_w_, patch_b_;

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -50,14 +51,16 @@ LlamaConfig llama_config(const SmolVlmConfig& c) {
 
 class SmolVlmModel final : public VlmModel {
  public:
-  SmolVlmModel(std::shared_ptr<const Checkpoint> checkpoint, const SmolVlmConfig& config, const TensorLoader& loader)
+  SmolVlmModel(std::shared_ptr<const Checkpoint> checkpoint, const SmolVlmConfig& config, const TensorLoader& loader,
+               int vision_batch)
       : checkpoint_(std::move(checkpoint)),
         config_(config),
         vision_(loader, "model.vision_model.", siglip_config(config)),
         text_(loader, "model.text_model.", "lm_head.weight", llama_config(config)),
-        projection_(loader.get("model.connector.modality_projection.proj.weight")),
+        projection_(loader.matrix("model.connector.modality_projection.proj.weight")),
         dtype_(loader.dtype()),
-        device_(loader.device()) {
+        device_(loader.device()),
+        vision_batch_(vision_batch) {
     info_.family = "smolvlm";
     info_.vocab_size = config.text.vocab_size;
     info_.image_token_id = config.image_token_id;
@@ -75,11 +78,17 @@ class SmolVlmModel final : public VlmModel {
     if (image.pixels.size() != static_cast<std::size_t>(image.tiles) * image.tile_floats())
       return make_error(ErrorCode::invalid_request, "engine: pixel count does not match the tiles");
     try {
-      const at::Tensor pixels =
-          at::from_blob(const_cast<float*>(image.pixels.data()), {image.tiles, 3, image.tile, image.tile}, at::kFloat)
-              .to(device_, dtype_);
-      const at::Tensor hidden = vision_.forward(pixels);
-      return VisionEncodingPtr(std::make_shared<TorchVisionEncoding>(connector(hidden).reshape({-1, config_.text.hidden_size})));
+      const at::Tensor all =
+          at::from_blob(const_cast<float*>(image.pixels.data()), {image.tiles, 3, image.tile, image.tile}, at::kFloat);
+      // Batches of vision_batch tiles bound the encoder's working memory (each tile is encoded
+      // on its own in the encoder, so batching changes no value).
+      std::vector<at::Tensor> rows;
+      for (int64_t first = 0; first < image.tiles; first += vision_batch_) {
+        const int64_t n = std::min<int64_t>(vision_batch_, image.tiles - first);
+        const at::Tensor pixels = all.narrow(0, first, n).to(device_, dtype_);
+        rows.push_back(connector(vision_.forward(pixels)).reshape({-1, config_.text.hidden_size}));
+      }
+      return VisionEncodingPtr(std::make_shared<TorchVisionEncoding>(rows.size() == 1 ? rows[0] : at::cat(rows)));
     } catch (const std::exception& e) {
       return make_error(ErrorCode::internal, std::string("engine: vision encoder: ") + e.what());
     }
@@ -144,6 +153,7 @@ class SmolVlmModel final : public VlmModel {
   at::Tensor projection_;
   at::ScalarType dtype_;
   at::Device device_;
+  int vision_batch_;
   ModelInfo info_;
 };
 
@@ -152,8 +162,8 @@ class SmolVlmModel final : public VlmModel {
 std::unique_ptr<VlmModel> make_smolvlm_model(std::shared_ptr<const Checkpoint> checkpoint, const ModelOptions& options) {
   const auto& config = std::any_cast<const SmolVlmConfig&>(checkpoint->spec.hparams);
   const at::ScalarType dtype = options.precision == ModelOptions::Precision::bf16 ? at::kBFloat16 : at::kFloat;
-  const TensorLoader loader(checkpoint->weights, dtype, at::Device(options.device));
-  return std::make_unique<SmolVlmModel>(checkpoint, config, loader);
+  const TensorLoader loader(checkpoint->weights, dtype, at::Device(options.device), options.keep_bf16_weights);
+  return std::make_unique<SmolVlmModel>(checkpoint, config, loader, options.vision_batch);
 }
 
 }  // namespace sl::engine::torch_impl

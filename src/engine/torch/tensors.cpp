@@ -1,6 +1,9 @@
 #include "engine/torch/tensors.hpp"
 
+#include <cstring>
 #include <stdexcept>
+
+#include "engine/torch/bf16_matvec.hpp"
 
 namespace sl::engine::torch_impl {
 
@@ -37,10 +40,54 @@ at::Tensor TensorLoader::maybe(const std::string& name) const {
   return mapped.to(device_, dtype_).contiguous();
 }
 
+bool TensorLoader::kept_bf16(const std::string& name) const {
+  const TensorView* view = weights_.find(name);
+  return keep_bf16_ && view && view->dtype == DType::bf16 && dtype_ == at::kFloat && device_.is_cpu();
+}
+
+at::Tensor TensorLoader::matrix(const std::string& name) const {
+  if (!kept_bf16(name)) return get(name);
+  const TensorView* view = weights_.find(name);
+  std::vector<int64_t> shape(view->shape.begin(), view->shape.end());
+  const auto options = at::TensorOptions().dtype(at::kBFloat16);
+  if (reinterpret_cast<std::uintptr_t>(view->bytes.data()) % dtype_size(view->dtype) == 0)
+    return at::from_blob(const_cast<std::byte*>(view->bytes.data()), shape, options);
+  at::Tensor copy = at::empty(shape, options);
+  std::memcpy(copy.data_ptr(), view->bytes.data(), view->bytes.size());
+  return copy;
+}
+
 bool TensorLoader::in_place(const std::string& name) const {
   const TensorView* view = weights_.find(name);
-  if (!view || !device_.is_cpu() || scalar_type(view->dtype) != dtype_) return false;
+  if (!view || !device_.is_cpu()) return false;
+  if (scalar_type(view->dtype) != dtype_ && !kept_bf16(name)) return false;
   return reinterpret_cast<std::uintptr_t>(view->bytes.data()) % dtype_size(view->dtype) == 0;
+}
+
+namespace {
+
+// Up to this many rows, a kept bf16 matrix is multiplied directly (each weight read once, as
+// bf16); more rows (prefill, vision) convert it for the BLAS, which then wins.
+constexpr int64_t kMatvecRows = 8;
+
+}  // namespace
+
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  const auto bias = b.defined() ? c10::optional<at::Tensor>(b) : c10::nullopt;
+  if (w.scalar_type() == x.scalar_type()) return at::linear(x, w, bias);
+  const int64_t in = x.size(-1), rows = in > 0 ? x.numel() / in : 0;
+  if (w.scalar_type() == at::kBFloat16 && x.scalar_type() == at::kFloat && x.is_cpu() && rows <= kMatvecRows &&
+      w.is_contiguous() && w.size(1) == in && bf16_matvec_supported()) {
+    const at::Tensor xc = x.contiguous();
+    const at::Tensor bc = b.defined() ? b.to(at::kFloat).contiguous() : at::Tensor();
+    std::vector<int64_t> sizes = x.sizes().vec();
+    sizes.back() = w.size(0);
+    at::Tensor y = at::empty(sizes, x.options());
+    bf16_matvec(xc.data_ptr<float>(), rows, in, reinterpret_cast<const std::uint16_t*>(w.data_ptr()), w.size(0),
+                bc.defined() ? bc.data_ptr<float>() : nullptr, y.data_ptr<float>());
+    return y;
+  }
+  return at::linear(x, w.to(x.scalar_type()), bias);
 }
 
 FusedLinear::FusedLinear(const TensorLoader& loader, const std::vector<std::string>& weight_names,
@@ -48,7 +95,7 @@ FusedLinear::FusedLinear(const TensorLoader& loader, const std::vector<std::stri
   bool all_in_place = true;
   for (const auto& n : weight_names) all_in_place = all_in_place && loader.in_place(n);
   for (const auto& n : weight_names) {
-    w_.push_back(loader.get(n));
+    w_.push_back(loader.matrix(n));
     sizes_.push_back(w_.back().size(0));
   }
   for (const auto& n : bias_names) b_.push_back(loader.get(n));

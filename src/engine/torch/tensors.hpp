@@ -1,6 +1,9 @@
 // Internal to sl_engine_torch: checkpoint tensors as ATen tensors in the compute precision and
 // on the compute device (see load_model.hpp for the conversion rules). Throws std::runtime_error
 // for a tensor the checkpoint lacks; load_model turns exceptions into Status.
+// Weight matrices (matrix()) of a bf16 file computed in f32 on the CPU may stay bf16, as mapped:
+// dense() then converts them per use (exact), or for a few rows multiplies them directly
+// (bf16_matvec.hpp), so f32 compute does not double the resident weights.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -15,11 +18,16 @@ namespace sl::engine::torch_impl {
 
 class TensorLoader {
  public:
-  TensorLoader(const Weights& weights, at::ScalarType dtype, at::Device device)
-      : weights_(weights), dtype_(dtype), device_(device) {}
+  // keep_bf16: matrix() leaves bf16 matrices as they are for f32 compute on the CPU.
+  TensorLoader(const Weights& weights, at::ScalarType dtype, at::Device device, bool keep_bf16 = false)
+      : weights_(weights), dtype_(dtype), device_(device), keep_bf16_(keep_bf16) {}
   at::Tensor get(const std::string& name) const;
   at::Tensor maybe(const std::string& name) const;  // undefined tensor when absent
-  // Whether get(name) is a view of the mapping (same type, CPU, aligned) rather than a copy.
+  bool has(const std::string& name) const { return weights_.find(name) != nullptr; }
+  // A weight matrix for dense() (or an embedding table): get(name), or the mapped bf16 tensor
+  // when kept (see above).
+  at::Tensor matrix(const std::string& name) const;
+  // Whether matrix(name) is a view of the mapping (used in place, aligned) rather than a copy.
   bool in_place(const std::string& name) const;
   at::ScalarType dtype() const { return dtype_; }
   at::Device device() const { return device_; }
@@ -28,6 +36,8 @@ class TensorLoader {
   const Weights& weights_;
   at::ScalarType dtype_;
   at::Device device_;
+  bool keep_bf16_;
+  bool kept_bf16(const std::string& name) const;
 };
 
 // Several projections of one input (q/k/v, gate/up). Fused into one matrix at load when the
@@ -46,9 +56,7 @@ class FusedLinear {
   std::vector<int64_t> sizes_;     // output features per projection
 };
 
-// x @ w^T (+ b), b may be undefined.
-inline at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
-  return at::linear(x, w, b.defined() ? c10::optional<at::Tensor>(b) : c10::nullopt);
-}
+// x @ w^T (+ b), b may be undefined. w in x's type, or bf16 (from matrix()) with x in f32.
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {});
 
 }  // namespace sl::engine::torch_impl

@@ -43,11 +43,11 @@ struct Loaded {
   std::shared_ptr<const VlmModel> model;
 };
 
-Loaded load(const std::string& folder, ModelOptions::Precision precision) {
+Loaded load(const std::string& folder, ModelOptions::Precision precision, ModelOptions options = {}) {
   auto ckpt = load_checkpoint(fixture_dir() / folder);
   EXPECT_TRUE(ckpt.ok()) << ckpt.error().message;
   auto shared = std::make_shared<const Checkpoint>(std::move(*ckpt));
-  ModelOptions options = on_test_device();
+  options.device = on_test_device().device;
   options.precision = precision;
   options.threads = 1;
   auto model = load_model(shared, options);
@@ -120,9 +120,69 @@ TEST(ModelParity, Bf16LogitsMatchTransformersWithinBf16Rounding) {
   check_logits("tiny_bf16", ModelOptions::Precision::bf16, 0.05, true);
 }
 
-// bf16 weights computed in f32: converted at load, so the projections take the fused path.
+// bf16 weights computed in f32: kept bf16 (the default) and converted per use.
 TEST(ModelParity, Bf16WeightsInF32StayWithinBf16Rounding) {
   check_logits("tiny_bf16", ModelOptions::Precision::f32, 0.05, true);
+}
+
+// Logits of every recorded prompt and its greedy steps under two sets of options, which must
+// agree within `tolerance` (absolute) with the same greedy choices.
+void check_same_logits(const std::string& folder, const ModelOptions& a_options, const ModelOptions& b_options,
+                       double tolerance) {
+  Loaded a = load(folder, ModelOptions::Precision::f32, a_options);
+  Loaded b = load(folder, ModelOptions::Precision::f32, b_options);
+  ASSERT_TRUE(a.model && b.model);
+  for (const auto& cv : model_reference().at("models").at(folder).at("cases").as_array()) {
+    const json::object& c = cv.as_object();
+    const std::string name(c.at("prompt").as_string());
+    std::vector<VisionEncodingPtr> a_images, b_images;
+    if (c.contains("pixel_values_shape")) {
+      auto pixels = read_npy<float>(fixture_dir() / folder / "pixels.npy");
+      ProcessedImage img;
+      img.tiles = static_cast<int>(pixels.shape[0]);
+      img.tile = static_cast<int>(pixels.shape[2]);
+      img.pixels = std::move(pixels.data);
+      auto ea = a.model->encode(img);
+      auto eb = b.model->encode(img);
+      ASSERT_TRUE(ea.ok() && eb.ok());
+      a_images.push_back(*ea);
+      b_images.push_back(*eb);
+    }
+    auto a_seq = a.model->new_sequence();
+    auto b_seq = b.model->new_sequence();
+    std::vector<int> ids = ints(c.at("input_ids"));
+    auto la = a.model->forward(*a_seq, ids, a_images);
+    auto lb = b.model->forward(*b_seq, ids, b_images);
+    for (int step = 0; step < 8; ++step) {
+      ASSERT_TRUE(la.ok() && lb.ok());
+      ASSERT_EQ(la->size(), lb->size());
+      double worst = 0;
+      for (std::size_t i = 0; i < la->size(); ++i) worst = std::max(worst, std::fabs(double((*la)[i]) - (*lb)[i]));
+      EXPECT_LE(worst, tolerance) << folder << " " << name << " step " << step;
+      const int token = argmax(*la);
+      EXPECT_EQ(argmax(*lb), token) << folder << " " << name << " step " << step;
+      la = a.model->forward(*a_seq, std::span<const int>(&token, 1), {});
+      lb = b.model->forward(*b_seq, std::span<const int>(&token, 1), {});
+    }
+  }
+}
+
+// Keeping a bf16 file's matrices bf16 under f32 compute is exact up to the order of f32
+// additions (few-row products, unfused projections): it must match converting everything at
+// load within the f32 parity bound (measured ~1e-5), with the same greedy tokens.
+TEST(ModelParity, Bf16WeightsKeptMatchWeightsConvertedAtLoad) {
+  ModelOptions kept, converted;
+  converted.keep_bf16_weights = false;
+  check_same_logits("tiny_bf16", kept, converted, 1e-4);
+}
+
+// Batching the tiles of a picture bounds memory only: every tile is encoded on its own.
+TEST(ModelParity, VisionBatchDoesNotChangeTheEncoding) {
+  ModelOptions one, all;
+  one.vision_batch = 1;
+  all.vision_batch = 64;
+  check_same_logits("tiny_f32", one, all, 1e-5);
+  check_same_logits("tiny_bf16", one, all, 1e-5);
 }
 
 // From the picture to the answer: the engine's own preprocessing, prompt expansion,
@@ -178,6 +238,9 @@ TEST(ModelLoad, RefusesDevicesThisLibtorchLacks) {
   ModelOptions negative;
   negative.threads = -1;
   EXPECT_EQ(load_model(shared, negative).error().code, ErrorCode::invalid_request);
+  ModelOptions no_batch;
+  no_batch.vision_batch = 0;
+  EXPECT_EQ(load_model(shared, no_batch).error().code, ErrorCode::invalid_request);
 }
 
 TEST(ModelForward, RefusesMismatchedImageRowsAndOverlongInput) {
@@ -200,6 +263,33 @@ TEST(ModelForward, RefusesMismatchedImageRowsAndOverlongInput) {
   wrong_tile.pixels.resize(wrong_tile.tile_floats());
   EXPECT_EQ((*model)->encode(wrong_tile).error().code, ErrorCode::invalid_request);
   EXPECT_EQ(seq->length(), 0);
+}
+
+// A prompt longer than one attention chunk (256 query rows), fed at once, in two pieces and
+// token by token: the same logits (the KV cache grows and the causal mask shifts on the way).
+TEST(ModelForward, LongPromptsAgreeWhetherFedAtOnceOrInPieces) {
+  auto ckpt = load_checkpoint(testing::fixture_dir() / "tiny_f32");
+  ASSERT_TRUE(ckpt.ok());
+  auto model = load_model(std::make_shared<const Checkpoint>(std::move(*ckpt)), {});
+  ASSERT_TRUE(model.ok());
+  std::vector<int> ids;
+  for (int i = 0; i < 300; ++i) ids.push_back(3 + (i * 37) % 500);
+  auto whole = (*model)->new_sequence();
+  auto at_once = (*model)->forward(*whole, ids, {});
+  ASSERT_TRUE(at_once.ok());
+  auto split = (*model)->new_sequence();
+  ASSERT_TRUE((*model)->forward(*split, std::span<const int>(ids).first(100), {}).ok());
+  auto pieces = (*model)->forward(*split, std::span<const int>(ids).subspan(100), {});
+  ASSERT_TRUE(pieces.ok());
+  auto stepwise = (*model)->new_sequence();
+  Result<std::vector<float>> steps = std::vector<float>{};
+  for (const int& id : ids) steps = (*model)->forward(*stepwise, std::span<const int>(&id, 1), {});
+  ASSERT_TRUE(steps.ok());
+  for (std::size_t i = 0; i < at_once->size(); ++i) {
+    ASSERT_NEAR((*at_once)[i], (*pieces)[i], 1e-4) << i;
+    ASSERT_NEAR((*at_once)[i], (*steps)[i], 1e-4) << i;
+  }
+  EXPECT_EQ(whole->length(), 300);
 }
 
 TEST(ModelForward, AGeneratedImageTokenIsEmbeddedAsText) {
