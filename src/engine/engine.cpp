@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "engine/idefics3_processor.hpp"
 #include "engine/rgb_image.hpp"
@@ -56,8 +57,12 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Checkpoint>
   return std::unique_ptr<Engine>(new Engine(std::move(checkpoint), std::move(model), std::move(*chat), options));
 }
 
-Result<VisionEncodingPtr> Engine::encode_picture(const PictureInput& input, bool video_frame, int& encoded) const {
+Result<VisionEncodingPtr> Engine::encode_picture(const PictureInput& input, bool video_frame,
+                                                 PreparedPrompt& out) const {
+  using Clock = std::chrono::steady_clock;
+  const auto seconds = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
   auto run = [&]() -> Result<VisionEncodingPtr> {
+    const auto t0 = Clock::now();
     RgbImage converted;
     const RgbImage* rgb = std::get_if<RgbImage>(&input.picture);
     if (!rgb) {
@@ -69,8 +74,12 @@ Result<VisionEncodingPtr> Engine::encode_picture(const PictureInput& input, bool
     auto pixels = video_frame ? preprocess_video_frame(*rgb, checkpoint_->processor)
                               : preprocess_image(*rgb, checkpoint_->processor.image);
     if (!pixels.ok()) return pixels.error();
-    ++encoded;
-    return model_->encode(*pixels);
+    ++out.pictures_encoded;
+    const auto t1 = Clock::now();
+    auto encoding = model_->encode(*pixels);
+    out.preprocess_seconds += seconds(t0, t1);
+    out.vision_seconds += seconds(t1, Clock::now());
+    return encoding;
   };
   if (!input.frame) return run();
   // Images and video frames of the same picture are preprocessed differently: key them apart.
@@ -96,7 +105,7 @@ Result<PreparedPrompt> Engine::prepare(const GenerationRequest& request) const {
       if (next_image >= request.images.size())
         return make_error(ErrorCode::invalid_request, "engine: more image parts than pictures");
       const PictureInput& input = request.images[next_image++];
-      auto encoding = encode_picture(input, false, out.pictures_encoded);
+      auto encoding = encode_picture(input, false, out);
       if (!encoding.ok()) return encoding.error();
       // The grid follows from the picture's size alone, so a cached encoding needs no pixels.
       const auto [width, height] = std::visit([](const auto& p) { return std::pair{p.width, p.height}; }, input.picture);
@@ -111,7 +120,7 @@ Result<PreparedPrompt> Engine::prepare(const GenerationRequest& request) const {
       if (video.frames.empty() || video.frames.size() != video.timestamps.size())
         return make_error(ErrorCode::invalid_request, "engine: a video needs frames, one timestamp each");
       for (const PictureInput& frame : video.frames) {
-        auto encoding = encode_picture(frame, true, out.pictures_encoded);
+        auto encoding = encode_picture(frame, true, out);
         if (!encoding.ok()) return encoding.error();
         out.images.push_back(std::move(*encoding));
       }

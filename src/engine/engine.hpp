@@ -94,6 +94,10 @@ struct PreparedPrompt {
   std::vector<int> ids;
   std::vector<VisionEncodingPtr> images;
   int pictures_encoded = 0;
+  // Where the encodes' time went (bench/engine reports them): pixels (conversion, resizing,
+  // tiling, normalisation) and the vision encoder itself, in seconds.
+  double preprocess_seconds = 0;
+  double vision_seconds = 0;
 };
 
 class Engine {
@@ -112,7 +116,7 @@ class Engine {
  private:
   Engine(std::shared_ptr<const Checkpoint> checkpoint, std::shared_ptr<const VlmModel> model, ChatTemplate chat,
          const EngineOptions& options);
-  Result<VisionEncodingPtr> encode_picture(const PictureInput& input, bool video_frame, int& encoded) const;
+  Result<VisionEncodingPtr> encode_picture(const PictureInput& input, bool video_frame, PreparedPrompt& out) const;
 
   std::shared_ptr<const Checkpoint> checkpoint_;
   std::shared_ptr<const VlmModel> model_;
