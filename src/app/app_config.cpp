@@ -67,6 +67,7 @@ const Setting<ChatSettings> kChat[] = {
     {"max_data_url_bytes", &ChatSettings::max_data_url_bytes, 1, kMaxI64},
     {"jpeg_quality", &ChatSettings::jpeg_quality, 1, 100},
     {"media_threads", &ChatSettings::media_threads, 1, 256},
+    {"media_nice", &ChatSettings::media_nice, 0, 19},
     {"max_remote_video_frames", &ChatSettings::max_remote_video_frames, 1, 10'000},
 };
 

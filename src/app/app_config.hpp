@@ -80,6 +80,7 @@ struct ChatSettings {
   int64_t max_data_url_bytes = 20ll << 20;
   int jpeg_quality = 85;
   int media_threads = 2;
+  int media_nice = 10;  // the media pool's and GOP helpers' nice, above the server's (0: as the network threads)
   int max_remote_video_frames = 32;
 };
 

@@ -29,6 +29,7 @@
 #include "app/module_settings.hpp"
 #include "backends/engine_loader.hpp"
 #include "backends/model_router.hpp"
+#include "core/background_priority.hpp"
 #include "core/clock.hpp"
 #include "core/key_limiter.hpp"
 #include "core/log.hpp"
@@ -103,11 +104,14 @@ struct Server::Parts {
       : config(c),
         streams_config(streams_settings(config)),
         streams(streams_config, default_source_factory(streams_config.ingest), clock, metrics),
+        renderer(2, config.chat.media_nice),
         media_pool(static_cast<size_t>(config.chat.media_threads)),
         media(streams, renderer),
         chat_per_key(config.limits.max_concurrent_requests_per_key),
         threads(io_threads(config)),
-        ioc(threads) {}
+        ioc(threads) {
+    lower_pool_priority(media_pool, config.chat.media_threads, config.chat.media_nice);
+  }
 
   const AppConfig config;
   SystemClock clock;
@@ -116,7 +120,8 @@ struct Server::Parts {
   StreamManager streams;
   FrameRenderer renderer;
   std::atomic<bool> ready{false};
-  // Decoding old frames, rendering and building MP4s must not stall the network threads.
+  // Decoding old frames, rendering and building MP4s must not stall the network threads: off
+  // them, and at a lower CPU priority (chat.media_nice).
   asio::thread_pool media_pool;
   MediaResolver media;
   KeyLimiter chat_per_key;

@@ -7,6 +7,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/background_priority.hpp"
 #include "media/decoder.hpp"
 #include "media/jpeg.hpp"
 #include "media/scale.hpp"
@@ -272,11 +273,13 @@ Result<std::vector<RenderedFrame>> FrameRenderer::render(const FrameStore& store
   return out;
 }
 
-FrameRenderer::FrameRenderer(int decode_threads)
+FrameRenderer::FrameRenderer(int decode_threads, int helper_nice)
     : decode_threads_(std::max(1, decode_threads)),
       helpers_(decode_threads_ > 1 ? std::make_unique<boost::asio::thread_pool>(
                                          static_cast<size_t>(decode_threads_ - 1))
-                                   : nullptr) {}
+                                   : nullptr) {
+  if (helpers_) lower_pool_priority(*helpers_, decode_threads_ - 1, helper_nice);
+}
 
 FrameRenderer::~FrameRenderer() {
   if (helpers_) helpers_->join();

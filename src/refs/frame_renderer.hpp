@@ -45,7 +45,8 @@ class FrameRenderer {
   // `decode_threads`: GOPs re-decoded in parallel for one call (segments touch many GOPs): the
   // calling thread plus decode_threads - 1 helpers owned by the renderer and shared by all
   // calls (threads are not started per call).
-  explicit FrameRenderer(int decode_threads = 2);
+  // `helper_nice`: the helpers' CPU priority below the network threads (core/background_priority.hpp).
+  explicit FrameRenderer(int decode_threads = 2, int helper_nice = 0);
   ~FrameRenderer();
   FrameRenderer(const FrameRenderer&) = delete;
   FrameRenderer& operator=(const FrameRenderer&) = delete;
