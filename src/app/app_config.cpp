@@ -202,6 +202,7 @@ const Setting<AppConfig> kTop[] = {
     {"threads", &AppConfig::threads, 0, 1024},
     {"log_level", &AppConfig::log_level},
     {"shutdown_grace_ms", &AppConfig::shutdown_grace_ms, 0, kMaxI64},
+    {"malloc_arenas", &AppConfig::malloc_arenas, 0, 1024},
     {"limits", &read_section<&AppConfig::limits, kLimits>},
     {"streams", &read_section<&AppConfig::streams, kStreams>},
     {"ingest", &read_section<&AppConfig::ingest, kIngest>},

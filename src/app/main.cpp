@@ -1,5 +1,7 @@
 // sightline entry point: parse the command line, assemble the configuration, build and run the
 // server (app/server.hpp), print the start-up block.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -67,6 +69,9 @@ int main(int argc, char** argv) {
         config->log_level = level;
     }
   }
+  // Before the server starts its threads. The environment's MALLOC_ARENA_MAX, if any, is the
+  // operator's explicit choice and stays.
+  if (config->malloc_arenas > 0 && !std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, config->malloc_arenas);
   const std::optional<std::string> generated = sl::app::ensure_api_key(*config);
   auto server = sl::app::Server::build(*config);
   if (!server.ok()) {
