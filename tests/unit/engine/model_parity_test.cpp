@@ -76,6 +76,16 @@ double max_diff(const std::vector<float>& got, const json::value& want) {
   return worst;
 }
 
+// The pixel values transformers' processor made for the fixture's image (pixels.npy).
+ProcessedImage fixture_pixels(const std::string& folder) {
+  auto pixels = read_npy<float>(fixture_dir() / folder / "pixels.npy");
+  ProcessedImage img;
+  img.tiles = static_cast<int>(pixels.shape[0]);
+  img.tile = static_cast<int>(pixels.shape[2]);
+  img.pixels = std::move(pixels.data);
+  return img;
+}
+
 // Feeds the recorded prompt (image rows from the recorded pixel values) and the recorded
 // greedy steps, comparing logits each time.
 // tolerance: absolute, or (when relative) a fraction of the largest reference logit.
@@ -87,12 +97,7 @@ void check_logits(const std::string& folder, ModelOptions::Precision precision, 
     const std::string name(c.at("prompt").as_string());
     std::vector<VisionEncodingPtr> images;
     if (c.contains("pixel_values_shape")) {
-      auto pixels = read_npy<float>(fixture_dir() / folder / "pixels.npy");
-      ProcessedImage img;
-      img.tiles = static_cast<int>(pixels.shape[0]);
-      img.tile = static_cast<int>(pixels.shape[2]);
-      img.pixels = std::move(pixels.data);
-      auto enc = m.model->encode(img);
+      auto enc = m.model->encode(fixture_pixels(folder));
       ASSERT_TRUE(enc.ok()) << enc.error().message;
       images.push_back(*enc);
     }
@@ -137,11 +142,7 @@ void check_same_logits(const std::string& folder, const ModelOptions& a_options,
     const std::string name(c.at("prompt").as_string());
     std::vector<VisionEncodingPtr> a_images, b_images;
     if (c.contains("pixel_values_shape")) {
-      auto pixels = read_npy<float>(fixture_dir() / folder / "pixels.npy");
-      ProcessedImage img;
-      img.tiles = static_cast<int>(pixels.shape[0]);
-      img.tile = static_cast<int>(pixels.shape[2]);
-      img.pixels = std::move(pixels.data);
+      const ProcessedImage img = fixture_pixels(folder);
       auto ea = a.model->encode(img);
       auto eb = b.model->encode(img);
       ASSERT_TRUE(ea.ok() && eb.ok());
