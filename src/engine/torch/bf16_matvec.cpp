@@ -73,8 +73,10 @@ void bf16_matvec(const float* x, std::int64_t rows, std::int64_t in, const std::
   };
   if (!pool || pool->threads() < 2) return range(0, out);
   // About 8 chunks per thread, so that a thread that starts late (a worker waking up, a core
-  // taken by another process) leaves its share to the others; at least 16 weight rows each.
-  const std::int64_t grain = std::max<std::int64_t>(16, (out + 8 * pool->threads() - 1) / (8 * pool->threads()));
+  // taken by another process) leaves its share to the others, and at most 128 KiB of weights
+  // each, so that the caller never waits long for a chunk a preempted worker holds.
+  const std::int64_t even = (out + 8 * pool->threads() - 1) / (8 * pool->threads());
+  const std::int64_t grain = std::max<std::int64_t>(4, std::min<std::int64_t>(even, 65536 / std::max<std::int64_t>(in, 1)));
   pool->run(out, grain, range);
 }
 #else

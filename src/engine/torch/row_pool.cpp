@@ -7,11 +7,13 @@ namespace sl::engine::torch_impl {
 
 namespace {
 
-// How long a worker keeps polling for the next job before it blocks. The products of one decode
-// step come a few hundred microseconds apart at most (the element-wise work and attention between
-// them), so a worker that polls this long catches the next one without a wake-up, and one that
-// waits longer (between requests, during a prefill) sleeps.
-constexpr auto kSpin = std::chrono::microseconds(300);
+// How long a worker keeps polling for the next job before it blocks. Short: the products of a
+// decode step come a few to a few hundred microseconds apart, and a worker that polls longer
+// takes CPU time from the caller's own thread whenever another process wants the cores (with
+// the kernel's autogroup scheduling, a process's threads share one share of the machine):
+// measured on 2 shared cores under load 4-5, polling 300 us made a 500M decode step slower than
+// no pool at all. A worker woken late only takes fewer chunks (run() hands them out one by one).
+constexpr auto kSpin = std::chrono::microseconds(50);
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -62,7 +64,7 @@ void RowPool::run(std::int64_t count, std::int64_t grain, const std::function<vo
   // closed_ or this loop sees it entered).
   closed_.store(true);
   for (int i = 0; entered_.load() != 0; ++i) {
-    if (i < 4096) cpu_relax();
+    if (i < 1024) cpu_relax();
     else std::this_thread::yield();
   }
 }
