@@ -76,7 +76,8 @@ void bf16_matvec(const float* x, std::int64_t rows, std::int64_t in, const std::
   // taken by another process) leaves its share to the others, and at most 128 KiB of weights
   // each, so that the caller never waits long for a chunk a preempted worker holds.
   const std::int64_t even = (out + 8 * pool->threads() - 1) / (8 * pool->threads());
-  const std::int64_t grain = std::max<std::int64_t>(4, std::min<std::int64_t>(even, 65536 / std::max<std::int64_t>(in, 1)));
+  const std::int64_t cap = 65536 / std::max<std::int64_t>(in, 1);  // rows in 128 KiB of bf16
+  const std::int64_t grain = std::max<std::int64_t>(4, std::min(even, cap));
   pool->run(out, grain, range);
 }
 #else

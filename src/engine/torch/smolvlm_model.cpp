@@ -171,7 +171,8 @@ std::unique_ptr<VlmModel> make_smolvlm_model(std::shared_ptr<const Checkpoint> c
   // The pool serves the direct bf16 products, which only f32 compute on the CPU with kept bf16
   // weights makes.
   std::unique_ptr<RowPool> pool;
-  if (options.decode_pool && options.threads > 1 && device.is_cpu() && dtype == at::kFloat && options.keep_bf16_weights)
+  if (options.decode_pool && options.threads > 1 && device.is_cpu() && dtype == at::kFloat &&
+      options.keep_bf16_weights)
     pool = std::make_unique<RowPool>(options.threads);
   return std::make_unique<SmolVlmModel>(checkpoint, config, loader, options.vision_batch, std::move(pool));
 }

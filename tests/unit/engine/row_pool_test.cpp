@@ -69,7 +69,8 @@ TEST(RowPool, PooledBf16ProductIsBitIdentical) {
           const at::Tensor x = at::randn({rows, in});
           const at::Tensor b = at::randn({out});
           const auto* wp = reinterpret_cast<const std::uint16_t*>(w.data_ptr());
-          for (const float* bias : {static_cast<const float*>(nullptr), static_cast<const float*>(b.data_ptr<float>())}) {
+          const float* with_bias = b.data_ptr<float>();
+          for (const float* bias : {static_cast<const float*>(nullptr), with_bias}) {
             at::Tensor alone = at::empty({rows, out}), pooled = at::full({rows, out}, 12345.0f);
             bf16_matvec(x.data_ptr<float>(), rows, in, wp, out, bias, alone.data_ptr<float>());
             bf16_matvec(x.data_ptr<float>(), rows, in, wp, out, bias, pooled.data_ptr<float>(), &pool);
