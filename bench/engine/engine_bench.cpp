@@ -14,7 +14,7 @@
 // Every case ends with logits copied to the host, so GPU timings include the device's work.
 // Prints one JSON object per line. Not a test: nothing fails on a figure.
 //   build/engine_bench CHECKPOINT_DIR [--threads N] [--precision bf16|f32] [--decode-tokens N]
-//                      [--device cpu|cuda|cuda:N] [--vision-batch N]
+//                      [--device cpu|cuda|cuda:N] [--vision-batch N] [--decode-pool 0|1]
 //                      [--cases image,video8,window,short] (default all but short; decode follows image)
 
 #include <chrono>
@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
     else if (flag == "--device") mo.device = value;
     else if (flag == "--cases") cases = "," + value + ",";
     else if (flag == "--vision-batch") mo.vision_batch = std::atoi(value.c_str());
+    else if (flag == "--decode-pool") mo.decode_pool = value != "0";
     else return std::fprintf(stderr, "unknown flag %s\n", flag.c_str()), 2;
   }
   std::uintmax_t weights = 0;
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
   if (!created.ok()) fail("engine", created.error());
   const engine::Engine& eng = **created;
   emit({{"engine", "sightline"}, {"case", "load"}, {"load_s", seconds_since(t_load)},
-        {"threads", mo.threads}, {"device", mo.device},
+        {"threads", mo.threads}, {"decode_pool", mo.decode_pool}, {"device", mo.device},
         {"precision", mo.precision == engine::ModelOptions::Precision::bf16 ? "bf16" : "f32"},
         {"weights_bytes", weights}, {"rss_start_kib", rss_start}, {"rss_checkpoint_kib", rss_checkpoint},
         {"rss_kib", status_kib("VmRSS")}});

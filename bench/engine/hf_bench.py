@@ -11,6 +11,7 @@ the device before the clock stops. transformers has no vision cache, so the move
 what the cold one does: it is measured anyway.
 
 Usage: hf_bench.py CHECKPOINT_DIR [--threads N] [--dtype bf16|f32] [--decode-tokens N] [--device cpu|cuda]
+                   [--cases image,video8,window,short] (as engine_bench: default all but short)
 Needs the reference venv (tools/reference/requirements.txt, torch and torchvision).
 """
 from __future__ import annotations
@@ -110,7 +111,10 @@ def main() -> int:
     ap.add_argument("--decode-tokens", type=int, default=32)
     ap.add_argument("--attn", default=None, help="attn_implementation (default: the model's default)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--cases", default="image,video8,window",
+                    help="comma-separated: image (and decode after it), video8, window, short (one frame, then decode)")
     args = ap.parse_args()
+    cases = set(args.cases.split(","))
     torch.set_num_threads(args.threads)
     weights = sum(p.stat().st_size for p in args.checkpoint.glob("*.safetensors"))
 
@@ -123,24 +127,35 @@ def main() -> int:
 
     b.first_token(user_message("video", "Warm up."), video=([picture(640, 360, 1000)], 1.0))
 
-    image = b.first_token(user_message("image", "Describe this picture in detail."), images=[picture(1280, 720, 0)])
-    emit({"case": "ttft_image", "ttft_s": image["ttft_s"], "prompt_tokens": image["prompt_tokens"]})
-    s = b.decode(image, args.decode_tokens)
-    emit({"case": "decode", "tokens": args.decode_tokens, "seconds": s, "tokens_per_s": args.decode_tokens / s,
-          "context_start": image["prompt_tokens"]})
-    del image
+    if "short" in cases:  # profiling aid: one frame (~150 tokens), then decode
+        short = b.first_token(user_message("video", "What happens in this video?"),
+                              video=([picture(640, 360, 100)], 1.0))
+        emit({"case": "ttft_video1", "ttft_s": short["ttft_s"], "prompt_tokens": short["prompt_tokens"]})
+        s = b.decode(short, args.decode_tokens)
+        emit({"case": "decode_short", "tokens": args.decode_tokens, "seconds": s,
+              "tokens_per_s": args.decode_tokens / s, "context_start": short["prompt_tokens"]})
+        del short
+    if "image" in cases:
+        image = b.first_token(user_message("image", "Describe this picture in detail."), images=[picture(1280, 720, 0)])
+        emit({"case": "ttft_image", "ttft_s": image["ttft_s"], "prompt_tokens": image["prompt_tokens"]})
+        s = b.decode(image, args.decode_tokens)
+        emit({"case": "decode", "tokens": args.decode_tokens, "seconds": s, "tokens_per_s": args.decode_tokens / s,
+              "context_start": image["prompt_tokens"]})
+        del image
 
-    v8 = b.first_token(user_message("video", "What happens in this video?"),
-                       video=([picture(640, 360, 200 + i) for i in range(8)], 1.0))
-    emit({"case": "ttft_video8", "ttft_s": v8["ttft_s"], "prompt_tokens": v8["prompt_tokens"]})
-    del v8
+    if "video8" in cases:
+        v8 = b.first_token(user_message("video", "What happens in this video?"),
+                           video=([picture(640, 360, 200 + i) for i in range(8)], 1.0))
+        emit({"case": "ttft_video8", "ttft_s": v8["ttft_s"], "prompt_tokens": v8["prompt_tokens"]})
+        del v8
 
-    question = user_message("video", "Is anyone at the door?")
-    cold = b.first_token(question, video=([picture(640, 360, 400 + i) for i in range(10)], 0.5))
-    emit({"case": "window_cold", "ttft_s": cold["ttft_s"], "prompt_tokens": cold["prompt_tokens"]})
-    moved = b.first_token(question, video=([picture(640, 360, 401 + i) for i in range(10)], 0.5))
-    emit({"case": "window_moved", "ttft_s": moved["ttft_s"], "prompt_tokens": moved["prompt_tokens"],
-          "ratio_to_cold": moved["ttft_s"] / cold["ttft_s"]})
+    if "window" in cases:
+        question = user_message("video", "Is anyone at the door?")
+        cold = b.first_token(question, video=([picture(640, 360, 400 + i) for i in range(10)], 0.5))
+        emit({"case": "window_cold", "ttft_s": cold["ttft_s"], "prompt_tokens": cold["prompt_tokens"]})
+        moved = b.first_token(question, video=([picture(640, 360, 401 + i) for i in range(10)], 0.5))
+        emit({"case": "window_moved", "ttft_s": moved["ttft_s"], "prompt_tokens": moved["prompt_tokens"],
+              "ratio_to_cold": moved["ttft_s"] / cold["ttft_s"]})
 
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     memory = {"case": "memory", "peak_rss_kib": peak_kib, "weights_bytes": weights,

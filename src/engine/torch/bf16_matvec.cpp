@@ -1,6 +1,9 @@
 #include "engine/torch/bf16_matvec.hpp"
 
+#include <algorithm>
 #include <cstring>
+
+#include "engine/torch/row_pool.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -31,12 +34,13 @@ inline float bf16_value(std::uint16_t bits) {
   return f;
 }
 
-// Up to kMaxRows rows: each weight row is read once for all of them.
+// Up to kMaxRows rows, output features [o_begin, o_end) of `out`: each weight row is read once
+// for all of them. An output's arithmetic does not depend on the range it is computed in.
 __attribute__((target("avx2,fma"))) void block(const float* x, std::int64_t rows, std::int64_t in,
-                                               const std::uint16_t* w, std::int64_t out, const float* bias,
-                                               float* y) {
+                                               const std::uint16_t* w, std::int64_t out, std::int64_t o_begin,
+                                               std::int64_t o_end, const float* bias, float* y) {
   const std::int64_t vec_end = in - in % 16;
-  for (std::int64_t o = 0; o < out; ++o) {
+  for (std::int64_t o = o_begin; o < o_end; ++o) {
     const std::uint16_t* wr = w + o * in;
     __m256 acc0[kMaxRows], acc1[kMaxRows];
     for (std::int64_t r = 0; r < rows; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
@@ -60,16 +64,27 @@ __attribute__((target("avx2,fma"))) void block(const float* x, std::int64_t rows
 bool bf16_matvec_supported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
 void bf16_matvec(const float* x, std::int64_t rows, std::int64_t in, const std::uint16_t* w, std::int64_t out,
-                 const float* bias, float* y) {
-  for (std::int64_t r = 0; r < rows; r += kMaxRows) {
-    const std::int64_t n = rows - r < kMaxRows ? rows - r : kMaxRows;
-    block(x + r * in, n, in, w, out, bias, y + r * out);
-  }
+                 const float* bias, float* y, RowPool* pool) {
+  auto range = [&](std::int64_t o_begin, std::int64_t o_end) {
+    for (std::int64_t r = 0; r < rows; r += kMaxRows) {
+      const std::int64_t n = rows - r < kMaxRows ? rows - r : kMaxRows;
+      block(x + r * in, n, in, w, out, o_begin, o_end, bias, y + r * out);
+    }
+  };
+  if (!pool || pool->threads() < 2) return range(0, out);
+  // About 8 chunks per thread, so that a thread that starts late (a worker waking up, a core
+  // taken by another process) leaves its share to the others, and at most 128 KiB of weights
+  // each, so that the caller never waits long for a chunk a preempted worker holds.
+  const std::int64_t even = (out + 8 * pool->threads() - 1) / (8 * pool->threads());
+  const std::int64_t cap = 65536 / std::max<std::int64_t>(in, 1);  // rows in 128 KiB of bf16
+  const std::int64_t grain = std::max<std::int64_t>(4, std::min(even, cap));
+  pool->run(out, grain, range);
 }
 #else
 // Elsewhere dense() converts the weights for the BLAS instead.
 bool bf16_matvec_supported() { return false; }
-void bf16_matvec(const float*, std::int64_t, std::int64_t, const std::uint16_t*, std::int64_t, const float*, float*) {}
+void bf16_matvec(const float*, std::int64_t, std::int64_t, const std::uint16_t*, std::int64_t, const float*, float*,
+                 RowPool*) {}
 #endif
 
 }  // namespace sl::engine::torch_impl

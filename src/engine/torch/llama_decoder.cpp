@@ -19,8 +19,8 @@ at::Tensor rotate_half(const at::Tensor& x) {
 }  // namespace
 
 LlamaDecoder::LlamaDecoder(const TensorLoader& loader, const std::string& prefix, const std::string& lm_head,
-                           const LlamaConfig& config)
-    : config_(config) {
+                           const LlamaConfig& config, RowPool* pool)
+    : config_(config), pool_(pool) {
   if (config.hidden_act != "silu") throw std::runtime_error("text hidden_act " + config.hidden_act + " is not supported");
   embed_tokens_ = loader.matrix(prefix + "embed_tokens.weight");
   norm_ = loader.get(prefix + "norm.weight");
@@ -117,7 +117,7 @@ at::Tensor LlamaDecoder::forward(KvCache& cache, const at::Tensor& embeddings) c
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     at::Tensor h = rms_norm(x, l.in_norm);
-    const std::vector<at::Tensor> qkv = l.qkv(h);
+    const std::vector<at::Tensor> qkv = l.qkv(h, pool_);
     at::Tensor q = qkv[0].reshape({t, heads, d}).transpose(0, 1);
     at::Tensor k = qkv[1].reshape({t, kv_heads, d}).transpose(0, 1);
     const at::Tensor v = qkv[2].reshape({t, kv_heads, d}).transpose(0, 1);
@@ -152,15 +152,15 @@ at::Tensor LlamaDecoder::forward(KvCache& cache, const at::Tensor& embeddings) c
       else attn.narrow(2, r0, n).copy_(out);
     }
     h = attn.view({heads, t, d}).transpose(0, 1).reshape({t, q_size});
-    x.add_(dense(h, l.o_w, l.o_b));
+    x.add_(dense(h, l.o_w, l.o_b, pool_));
     h = rms_norm(x, l.post_norm);
-    const std::vector<at::Tensor> gate_up = l.gate_up(h);
+    const std::vector<at::Tensor> gate_up = l.gate_up(h, pool_);
     at::Tensor gate = gate_up[0];
-    x.add_(dense(at::silu_(gate).mul_(gate_up[1]), l.down_w, l.down_b));
+    x.add_(dense(at::silu_(gate).mul_(gate_up[1]), l.down_w, l.down_b, pool_));
   }
   cache.length_ = static_cast<int>(total);
   const at::Tensor last = rms_norm(x.narrow(0, t - 1, 1), norm_);
-  return dense(last, lm_head_).squeeze(0).to(at::kFloat);
+  return dense(last, lm_head_, {}, pool_).squeeze(0).to(at::kFloat);
 }
 
 }  // namespace sl::engine::torch_impl

@@ -3,7 +3,8 @@
 // families use it. q/k/v and gate/up are fused at load (FusedLinear's rule), the rotary
 // frequencies computed once.
 // The arithmetic follows transformers' LlamaModel (RMSNorm in float32, softmax in float32, the
-// rotary tables cast to the compute type). forward() is const; one thread per cache.
+// rotary tables cast to the compute type). forward() is const; one thread per cache (the pool
+// serves one step at a time and lets the others run on their own thread).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -46,9 +47,10 @@ class KvCache final : public Sequence {
 
 class LlamaDecoder {
  public:
-  // `prefix` e.g. "model.text_model."; `lm_head` the output projection's name.
+  // `prefix` e.g. "model.text_model."; `lm_head` the output projection's name. pool (may be
+  // null; must outlive the decoder) takes the few-row bf16 products of decode steps.
   LlamaDecoder(const TensorLoader& loader, const std::string& prefix, const std::string& lm_head,
-               const LlamaConfig& config);
+               const LlamaConfig& config, RowPool* pool = nullptr);
   at::Tensor embed(const at::Tensor& ids) const;  // [T] int64 -> [T, hidden]
   // Appends embeddings [T, hidden] to the cache; returns the logits of the last one (float32).
   at::Tensor forward(KvCache& cache, const at::Tensor& embeddings) const;
@@ -63,6 +65,7 @@ class LlamaDecoder {
   void reserve(KvCache& cache, int needed, const at::Tensor& like) const;
 
   LlamaConfig config_;
+  RowPool* pool_;
   at::Tensor embed_tokens_, norm_, lm_head_, inv_freq_;
   std::vector<Layer> layers_;
 };

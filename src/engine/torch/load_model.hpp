@@ -34,6 +34,10 @@ struct ModelOptions {
   // convert them per use (exact; half the resident weights, a decode step reads half the
   // bytes). false converts every weight at load (twice the memory; the reference for tests).
   bool keep_bf16_weights = true;
+  // With keep_bf16_weights, threads > 1 and f32 on the CPU: the few-row bf16 products (decode
+  // steps) are split between `threads` persistent threads the model owns (RowPool: they poll
+  // briefly after each product, then sleep). false runs them on the calling thread only.
+  bool decode_pool = true;
   // Tiles the vision encoder runs through at once (the tiles of one picture are split into
   // batches of this many); its attention goes one tile at a time. Bounds the encoder's working
   // memory (~30 MB per tile of a 512-pixel SigLIP in f32, plus ~50 MB for one tile's attention).

@@ -8,6 +8,7 @@
 
 #include "engine/smolvlm_family.hpp"
 #include "engine/torch/llama_decoder.hpp"
+#include "engine/torch/row_pool.hpp"
 #include "engine/torch/siglip_encoder.hpp"
 
 namespace sl::engine::torch_impl {
@@ -51,12 +52,14 @@ LlamaConfig llama_config(const SmolVlmConfig& c) {
 
 class SmolVlmModel final : public VlmModel {
  public:
+  // pool: for the decoder's few-row products (may be null).
   SmolVlmModel(std::shared_ptr<const Checkpoint> checkpoint, const SmolVlmConfig& config, const TensorLoader& loader,
-               int vision_batch)
+               int vision_batch, std::unique_ptr<RowPool> pool)
       : checkpoint_(std::move(checkpoint)),
         config_(config),
+        pool_(std::move(pool)),
         vision_(loader, "model.vision_model.", siglip_config(config)),
-        text_(loader, "model.text_model.", "lm_head.weight", llama_config(config)),
+        text_(loader, "model.text_model.", "lm_head.weight", llama_config(config), pool_.get()),
         projection_(loader.matrix("model.connector.modality_projection.proj.weight")),
         dtype_(loader.dtype()),
         device_(loader.device()),
@@ -148,6 +151,7 @@ class SmolVlmModel final : public VlmModel {
 
   std::shared_ptr<const Checkpoint> checkpoint_;  // owns the mapping the weights may point into
   SmolVlmConfig config_;
+  std::unique_ptr<RowPool> pool_;  // before text_, which uses it: built first, destroyed last
   SiglipEncoder vision_;
   LlamaDecoder text_;
   at::Tensor projection_;
@@ -162,8 +166,15 @@ class SmolVlmModel final : public VlmModel {
 std::unique_ptr<VlmModel> make_smolvlm_model(std::shared_ptr<const Checkpoint> checkpoint, const ModelOptions& options) {
   const auto& config = std::any_cast<const SmolVlmConfig&>(checkpoint->spec.hparams);
   const at::ScalarType dtype = options.precision == ModelOptions::Precision::bf16 ? at::kBFloat16 : at::kFloat;
-  const TensorLoader loader(checkpoint->weights, dtype, at::Device(options.device), options.keep_bf16_weights);
-  return std::make_unique<SmolVlmModel>(checkpoint, config, loader, options.vision_batch);
+  const at::Device device(options.device);
+  const TensorLoader loader(checkpoint->weights, dtype, device, options.keep_bf16_weights);
+  // The pool serves the direct bf16 products, which only f32 compute on the CPU with kept bf16
+  // weights makes.
+  std::unique_ptr<RowPool> pool;
+  if (options.decode_pool && options.threads > 1 && device.is_cpu() && dtype == at::kFloat &&
+      options.keep_bf16_weights)
+    pool = std::make_unique<RowPool>(options.threads);
+  return std::make_unique<SmolVlmModel>(checkpoint, config, loader, options.vision_batch, std::move(pool));
 }
 
 }  // namespace sl::engine::torch_impl

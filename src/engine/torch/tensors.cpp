@@ -72,7 +72,7 @@ constexpr int64_t kMatvecRows = 8;
 
 }  // namespace
 
-at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, RowPool* pool) {
   const auto bias = b.defined() ? c10::optional<at::Tensor>(b) : c10::nullopt;
   if (w.scalar_type() == x.scalar_type()) return at::linear(x, w, bias);
   const int64_t in = x.size(-1), rows = in > 0 ? x.numel() / in : 0;
@@ -84,7 +84,7 @@ at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) 
     sizes.back() = w.size(0);
     at::Tensor y = at::empty(sizes, x.options());
     bf16_matvec(xc.data_ptr<float>(), rows, in, reinterpret_cast<const std::uint16_t*>(w.data_ptr()), w.size(0),
-                bc.defined() ? bc.data_ptr<float>() : nullptr, y.data_ptr<float>());
+                bc.defined() ? bc.data_ptr<float>() : nullptr, y.data_ptr<float>(), pool);
     return y;
   }
   return at::linear(x, w.to(x.scalar_type()), bias);
@@ -105,10 +105,10 @@ FusedLinear::FusedLinear(const TensorLoader& loader, const std::vector<std::stri
   }
 }
 
-std::vector<at::Tensor> FusedLinear::operator()(const at::Tensor& x) const {
+std::vector<at::Tensor> FusedLinear::operator()(const at::Tensor& x, RowPool* pool) const {
   std::vector<at::Tensor> out;
   if (w_.size() == 1 && sizes_.size() > 1) {
-    const at::Tensor y = dense(x, w_[0], b_.empty() ? at::Tensor() : b_[0]);
+    const at::Tensor y = dense(x, w_[0], b_.empty() ? at::Tensor() : b_[0], pool);
     int64_t at = 0;
     for (int64_t n : sizes_) {
       out.push_back(y.narrow(-1, at, n));
@@ -116,7 +116,7 @@ std::vector<at::Tensor> FusedLinear::operator()(const at::Tensor& x) const {
     }
     return out;
   }
-  for (std::size_t i = 0; i < w_.size(); ++i) out.push_back(dense(x, w_[i], b_.empty() ? at::Tensor() : b_[i]));
+  for (std::size_t i = 0; i < w_.size(); ++i) out.push_back(dense(x, w_[i], b_.empty() ? at::Tensor() : b_[i], pool));
   return out;
 }
 

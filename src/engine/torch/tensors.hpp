@@ -16,6 +16,8 @@
 
 namespace sl::engine::torch_impl {
 
+class RowPool;
+
 class TensorLoader {
  public:
   // keep_bf16: matrix() leaves bf16 matrices as they are for f32 compute on the CPU.
@@ -49,7 +51,8 @@ class FusedLinear {
   // bias_names empty: no biases.
   FusedLinear(const TensorLoader& loader, const std::vector<std::string>& weight_names,
               const std::vector<std::string>& bias_names);
-  std::vector<at::Tensor> operator()(const at::Tensor& x) const;  // one output per projection
+  // One output per projection; pool as for dense().
+  std::vector<at::Tensor> operator()(const at::Tensor& x, RowPool* pool = nullptr) const;
 
  private:
   std::vector<at::Tensor> w_, b_;  // one entry when fused
@@ -57,6 +60,7 @@ class FusedLinear {
 };
 
 // x @ w^T (+ b), b may be undefined. w in x's type, or bf16 (from matrix()) with x in f32.
-at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {});
+// pool (may be null) splits the direct few-row bf16 product between its threads (same values).
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}, RowPool* pool = nullptr);
 
 }  // namespace sl::engine::torch_impl

@@ -49,7 +49,7 @@ Loaded load(const std::string& folder, ModelOptions::Precision precision, ModelO
   auto shared = std::make_shared<const Checkpoint>(std::move(*ckpt));
   options.device = on_test_device().device;
   options.precision = precision;
-  options.threads = 1;
+  if (options.threads == 0) options.threads = 1;
   auto model = load_model(shared, options);
   EXPECT_TRUE(model.ok()) << model.error().message;
   return {shared, std::shared_ptr<const VlmModel>(std::move(*model))};
@@ -175,6 +175,17 @@ TEST(ModelParity, Bf16WeightsKeptMatchWeightsConvertedAtLoad) {
   ModelOptions kept, converted;
   converted.keep_bf16_weights = false;
   check_same_logits("tiny_bf16", kept, converted, 1e-4);
+}
+
+// The decode pool splits the output rows of the few-row bf16 products between threads; each
+// output is computed as on one thread, so the logits are identical, not just close.
+TEST(ModelParity, DecodePoolDoesNotChangeTheLogits) {
+  for (int threads : {2, 3}) {
+    ModelOptions alone, pooled;
+    alone.threads = pooled.threads = threads;
+    alone.decode_pool = false;
+    check_same_logits("tiny_bf16", alone, pooled, 0.0);
+  }
 }
 
 // Batching the tiles of a picture bounds memory only: every tile is encoded on its own.
