@@ -78,8 +78,8 @@ struct Server {
     chat_limits.max_refs = config.chat.max_refs_per_request;
     chat_limits.max_frames = config.chat.max_frames_per_request;
     chat_limits.max_data_url_bytes = static_cast<size_t>(config.chat.max_data_url_bytes);
-    stream_defaults = {config.streams.default_retention_seconds,
-                       config.streams.default_ttl_seconds};
+    stream_defaults = {config.streams.default_retention_seconds, config.streams.default_ttl_seconds,
+                       {config.chat.max_frames_per_request, static_cast<size_t>(config.jobs.max_prompt_bytes)}};
   }
 };
 

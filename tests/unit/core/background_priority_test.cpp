@@ -31,9 +31,11 @@ std::set<std::pair<long, int>> nice_by_thread(boost::asio::thread_pool& pool, in
     auto p = std::make_shared<std::promise<void>>();
     done.push_back(p->get_future());
     boost::asio::post(pool, [&, p] {
-      std::lock_guard lk(mu);
-      seen.insert({::syscall(SYS_gettid), my_nice()});
-      p->set_value();
+      {
+        std::lock_guard lk(mu);
+        seen.insert({::syscall(SYS_gettid), my_nice()});
+      }
+      p->set_value();  // after unlocking: the caller may return and destroy `mu` at once
     });
   }
   for (auto& f : done) f.wait();
