@@ -26,6 +26,7 @@ from conftest import _Servers, assert_error
 from tools.stub_upstream import StubUpstream
 
 W, H, FPS = 320, 240, 10
+PROMPT_LIMIT = 600_000  # jobs.max_prompt_bytes for this module's server
 SLOW_S = 1.0   # the slow stub's time to first byte
 
 
@@ -43,9 +44,11 @@ def stubs():
 def srv(tmp_path_factory, stubs):
     base = tmp_path_factory.mktemp("jobs")
     servers = _Servers(base)
-    # A short per-reader queue, so the slow-reader test fills it within seconds.
+    # A short per-reader queue, so the slow-reader test fills it within seconds (with ~500 KB
+    # prompts echoed in its results, hence a prompt limit above them).
     config = base / "config.json"
-    config.write_text(json.dumps({"websocket": {"max_queue_messages": 4}}))
+    config.write_text(json.dumps({"websocket": {"max_queue_messages": 4},
+                                  "jobs": {"max_prompt_bytes": PROMPT_LIMIT}}))
     s = servers("--config", str(config), "--max-streams-per-key", "64",
                 "--backend", f"m-a={stubs['a'].base_url};video=frames",
                 "--backend", f"m-b={stubs['b'].base_url};video=frames",
@@ -267,8 +270,8 @@ def test_jobs_that_could_never_run_are_refused_at_creation(srv, api):
                                       "inference": {"prompt": "p", "model": "m-a"}})
     assert_error(r, 422, "invalid_value", "processing.clip_length_seconds")
     assert "512" in r.json()["error"]["message"]
-    # A prompt over jobs.max_prompt_bytes (32768) would go to the model on every run.
-    long_prompt = "x" * 40000
+    # A prompt over jobs.max_prompt_bytes would go to the model on every run.
+    long_prompt = "x" * (PROMPT_LIMIT + 1)
     r = api.post("/v1/streams", json={"source": source, "inference": {"prompt": long_prompt, "model": "m-a"}})
     assert_error(r, 422, "invalid_value", "inference.prompt")
     r = api.post("/v1/streams", json={"source": source, "inference": {"prompt": "   ", "model": "m-a"}})
