@@ -157,7 +157,7 @@ api::Router Server::Parts::routes() {
   const api::StreamRouteDeps stream_deps{
       &streams, &media,
       api::StreamDefaults{config.streams.default_retention_seconds, config.streams.default_ttl_seconds,
-                          job_settings(config).limits},
+                          job_runner->limits()},
       config.chat.max_frames_per_request, media_pool.get_executor(), webrtc_api, &*job_runner};
   api::add_stream_routes(router, stream_deps);
   api::add_whip_routes(router, api::WhipRouteDeps{&streams, webrtc_api, media_pool.get_executor()});
